@@ -1,1 +1,3 @@
-export {};
+export { buildApp, REDACT_PATHS, type BuildAppOptions } from './app';
+export { ApiError } from './errors';
+export { JobEventHub } from './plugins/redis';

@@ -1,1 +1,2 @@
-export {};
+export { buildProgram, type CommandModule } from './program';
+export { CliError, describeError } from './errors';

@@ -1,1 +1,17 @@
-export {};
+export * from './types';
+export * from './config';
+export * from './backend';
+export * from './safetensors';
+export * from './layers';
+export * from './pool';
+export { TransformerLM, initParams } from './base';
+export { GPT2 } from './gpt2';
+export { Llama, ropeInvFreq } from './llama';
+export * from './load';
+export * from './save';
+export * from './tokenizer';
+export * from './loss';
+export { captureNeuronActivations, mlpHook, patternHook, residHook, type CaptureOptions } from './hooks';
+export * from './generate';
+export { registerMissingKernels } from './kernels';
+export * from './train';

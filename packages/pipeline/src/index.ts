@@ -1,1 +1,10 @@
-export {};
+export * from './alerts';
+export * from './metric-keys';
+export * from './errors';
+export * from './datasets';
+export * from './chat';
+export * from './probes';
+export * from './monitor';
+export * from './store';
+export * from './run-job';
+export * from './report';

@@ -1,0 +1,133 @@
+/**
+ * One measurement of a model on the probe sets (base model at step 0, then every checkpoint):
+ * generate its own responses to the safety prompts (harmful and malicious-intent twin) and the
+ * reasoning probes, judge them, and capture MLP activations (`blocks.*.mlp.hook_post`) pooled over
+ * the tokens of prompt + response — the paper's §4.1.1 recipe.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { captureNeuronActivations, generate, type CausalLM, type TextTokenizer } from '@rimwatch/model';
+import { reasoningAccuracy, type RefusalJudge } from '@rimwatch/entanglement';
+import type { ChatFormatter } from './chat';
+
+export interface ProbeSet {
+  /** harmful prompts D_k */
+  harmful: string[];
+  /** the same prompts with the malicious-intent sentence, D~_k */
+  counterfactual: string[];
+  reasoning: { question: string; answer: string }[];
+}
+
+export interface MeasureOptions {
+  maxNewTokens: number;
+  pooling: 'max' | 'mean' | 'last';
+  judge: RefusalJudge;
+  /** examples per forward pass / generation batch */
+  batchSize?: number;
+  /** tokens to stop on (the chat format's end-of-turn as well as EOS) */
+  stopTokenIds?: number[];
+}
+
+/** Prompt + the model's own response, as token ids. */
+export interface ProbeSequence {
+  ids: number[];
+  promptLength: number;
+  response: string;
+}
+
+export interface Measurement {
+  harmful: ProbeSequence[];
+  counterfactual: ProbeSequence[];
+  reasoning: ProbeSequence[];
+  refusedHarmful: boolean[];
+  refusedCounterfactual: boolean[];
+  reasoningCorrect: number;
+  reasoningTotal: number;
+  /** per-example pooled activation vectors over all MLP neurons */
+  acts: { harmful: Float32Array[]; counterfactual: Float32Array[]; reasoning: Float32Array[] };
+}
+
+/** Greedy responses for a list of prompt texts, in batches (left-padded inside generate). */
+export function respond(model: CausalLM, tok: TextTokenizer, fmt: ChatFormatter, prompts: string[], opts: MeasureOptions): ProbeSequence[] {
+  const bs = Math.max(1, opts.batchSize ?? 16);
+  const out: ProbeSequence[] = [];
+  for (let s = 0; s < prompts.length; s += bs) {
+    const promptIds = prompts.slice(s, s + bs).map((p) => tok.encode(fmt.prompt(p), { addSpecialTokens: false }));
+    const eos = opts.stopTokenIds ?? (tok.eosTokenId !== undefined ? [tok.eosTokenId] : undefined);
+    const { tokens } = generate(model, promptIds, { maxNewTokens: opts.maxNewTokens, eosTokenId: eos });
+    tokens.forEach((t, i) => out.push({ ids: [...promptIds[i], ...t], promptLength: promptIds[i].length, response: tok.decode(t, { skipSpecialTokens: true }) }));
+  }
+  return out;
+}
+
+/** Left-pads sequences into one batch; mask is 1 on real tokens. */
+export function leftPad(seqs: number[][], pad: number): { ids: number[][]; mask: number[][] } {
+  const T = Math.max(...seqs.map((s) => s.length));
+  return {
+    ids: seqs.map((s) => [...new Array(T - s.length).fill(pad), ...s]),
+    mask: seqs.map((s) => [...new Array(T - s.length).fill(0), ...new Array(s.length).fill(1)]),
+  };
+}
+
+export function pooledActivations(model: CausalLM, seqs: ProbeSequence[], pooling: MeasureOptions['pooling'], batchSize = 16): Float32Array[] {
+  const out: Float32Array[] = [];
+  const pad = model.config.padTokenId ?? 0;
+  // pad per batch (not globally) so short batches stay short
+  for (let s = 0; s < seqs.length; s += batchSize) {
+    const { ids, mask } = leftPad(seqs.slice(s, s + batchSize).map((x) => x.ids), pad);
+    out.push(...captureNeuronActivations(model, ids, mask, pooling, { attentionMask: mask, batchSize }));
+  }
+  return out;
+}
+
+export async function measure(model: CausalLM, tok: TextTokenizer, fmt: ChatFormatter, probes: ProbeSet, opts: MeasureOptions): Promise<Measurement> {
+  const harmful = respond(model, tok, fmt, probes.harmful, opts);
+  const counterfactual = respond(model, tok, fmt, probes.counterfactual, opts);
+  const reasoning = respond(model, tok, fmt, probes.reasoning.map((r) => r.question), opts);
+  const verdict = (prompts: string[], seqs: ProbeSequence[]) => Promise.all(seqs.map((q, i) => opts.judge.judge(prompts[i], q.response)));
+  const [vh, vc] = await Promise.all([verdict(probes.harmful, harmful), verdict(probes.counterfactual, counterfactual)]);
+  const acc = reasoningAccuracy(reasoning.map((q, i) => ({ response: q.response, reference: probes.reasoning[i].answer })));
+  const bs = opts.batchSize ?? 16;
+  return {
+    harmful,
+    counterfactual,
+    reasoning,
+    refusedHarmful: vh.map((v) => v.refused),
+    refusedCounterfactual: vc.map((v) => v.refused),
+    reasoningCorrect: acc.correct,
+    reasoningTotal: acc.total,
+    acts: {
+      harmful: pooledActivations(model, harmful, opts.pooling, bs),
+      counterfactual: pooledActivations(model, counterfactual, opts.pooling, bs),
+      reasoning: pooledActivations(model, reasoning, opts.pooling, bs),
+    },
+  };
+}
+
+/**
+ * Full-vocabulary logits at the positions that predict each response token ([positions × vocab]),
+ * for KL(π0‖πτ). Both models are run on the same sequences (πτ's own responses).
+ */
+export function responseLogits(model: CausalLM, seqs: ProbeSequence[], batchSize = 8): Float32Array {
+  const V = model.config.vocabSize;
+  const pad = model.config.padTokenId ?? 0;
+  const rows: Float32Array[] = [];
+  for (let s = 0; s < seqs.length; s += batchSize) {
+    const batch = seqs.slice(s, s + batchSize);
+    const { ids, mask } = leftPad(batch.map((x) => x.ids), pad);
+    const T = ids[0].length;
+    const logits = tf.tidy(() => model.forward(tf.tensor2d(ids, [ids.length, T], 'int32'), { attentionMask: tf.tensor2d(mask, [ids.length, T]) }).logits);
+    const data = logits.dataSync() as Float32Array;
+    logits.dispose();
+    batch.forEach((q, b) => {
+      const offset = T - q.ids.length; // left padding
+      // position p predicts token p+1: the response tokens are q.ids[promptLength..]
+      for (let p = q.promptLength - 1; p < q.ids.length - 1; p++) {
+        const at = (b * T + offset + p) * V;
+        rows.push(data.subarray(at, at + V));
+      }
+    });
+  }
+  const out = new Float32Array(rows.length * V);
+  rows.forEach((r, i) => out.set(r, i * V));
+  return out;
+}
