@@ -6,4 +6,5 @@ module.exports = {
   // ESM-only dependencies must be transformed to CommonJS for Jest.
   transformIgnorePatterns: ['/node_modules/(?!(cookie|@huggingface|set-cookie-parser|content-disposition)/)'],
   testTimeout: 60000,
+  globalSetup: '<rootDir>/test/global-setup.js',
 };

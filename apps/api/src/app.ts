@@ -21,6 +21,8 @@ import jobsRoutes from './routes/jobs';
 import metricsRoutes from './routes/metrics';
 import datasetsRoutes from './routes/datasets';
 import keysRoutes from './routes/keys';
+import alertsRoutes from './routes/alerts';
+import webhooksRoutes from './routes/webhooks';
 
 export interface BuildAppOptions {
   databaseUrl: string;
@@ -150,6 +152,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
       await v1.register(metricsRoutes, { heartbeatMs: opts.sseHeartbeatMs });
       await v1.register(datasetsRoutes, { dataDir, maxUploadBytes });
       await v1.register(keysRoutes);
+      await v1.register(alertsRoutes);
+      await v1.register(webhooksRoutes);
     },
     { prefix: '/v1' },
   );

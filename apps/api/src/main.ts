@@ -1,4 +1,5 @@
 /** `npm run api`: the REST API on HOST:PORT (env), against DATABASE_URL and REDIS_URL. */
+import { DEFAULT_DATABASE_URL } from '@rimwatch/db';
 import { buildApp } from './app';
 
 async function main(): Promise<void> {
@@ -6,8 +7,9 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be an integer 0-65535, got ${JSON.stringify(process.env.PORT)}`);
   const host = process.env.HOST ?? '127.0.0.1';
   const app = await buildApp({
-    databaseUrl: process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test',
-    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    // the same default as `npm run db:migrate` and the CLI, so a fresh checkout agrees with itself
+    databaseUrl: process.env.DATABASE_URL || DEFAULT_DATABASE_URL,
+    redisUrl: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
     logger: { level: process.env.LOG_LEVEL ?? 'info' },
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

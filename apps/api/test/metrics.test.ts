@@ -110,6 +110,26 @@ describe('GET /v1/jobs/:id/metrics', () => {
     expect((await get(`/v1/jobs/${jobId}/metrics?keys=ras.control`)).headers.etag).not.toBe(rewritten.headers.etag);
   });
 
+  it('authenticates the ETag poll like every route (its key lookup shares the version query)', async () => {
+    const url = `/v1/jobs/${jobId}/metrics`;
+    expect((await get(url, {})).statusCode).toBe(401);
+    const wrongSecret = h.a.key.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
+    expect((await get(url, { authorization: `Bearer ${wrongSecret}` })).statusCode).toBe(401);
+    const { key, prefix, hash } = (await import('@rimwatch/db')).generateApiKey();
+    const row = await h.db.prisma.apiKey.create({ data: { teamId: h.a.id, name: 'to-revoke', prefix, hash } });
+    expect((await get(url, { authorization: `Bearer ${key}`, 'if-none-match': '*' })).statusCode).toBe(304);
+    await h.db.prisma.apiKey.update({ where: { id: row.id }, data: { revokedAt: new Date() } });
+    const revoked = await get(url, { authorization: `Bearer ${key}`, 'if-none-match': '*' });
+    expect(revoked.statusCode).toBe(401);
+    expect(revoked.json().message).toMatch(/revoked/);
+    // bad input: 401 for a bad key first, then the 400 naming the field for a good one
+    expect((await get(`/v1/jobs/${jobId}/metrics?maxResults=abc`, { authorization: `Bearer ${wrongSecret}` })).statusCode).toBe(401);
+    const bad = await get(`/v1/jobs/${jobId}/metrics?maxResults=abc`);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().field).toBe('query.maxResults');
+    expect((await get('/v1/jobs/not-a-uuid/metrics')).json().field).toBe('params.id');
+  });
+
   it('404 for another team, also for its ETag poll', async () => {
     const r = await get(`/v1/jobs/${jobId}/metrics`, { ...h.b.auth, 'if-none-match': '*' });
     expect(r.statusCode).toBe(404);

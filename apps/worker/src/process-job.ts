@@ -17,7 +17,7 @@ import { encodeJobEvent, jobEventsChannel, parseJobEvent, TERMINAL_JOB_STATUSES,
 import { initBackend } from '@rimwatch/model';
 import { JobInputError, PipelineStore, runJob, type JobResult, type ProgressInfo } from '@rimwatch/pipeline';
 import { QUEUE_NAMES, createWebhooksQueue, type FinetuneJobData, type WebhookJobData } from '@rimwatch/queue';
-import { dispatchAlert } from '@rimwatch/webhooks';
+import { dispatchAlert, dispatchUndelivered } from '@rimwatch/webhooks';
 import { loadConfig, type WorkerConfig } from './config';
 import { createLogger } from './logger';
 import { withRetries, withRetry } from './retry';
@@ -120,6 +120,8 @@ export default async function processFinetune(job: SandboxedJob<FinetuneJobData>
   };
 
   try {
+    const redispatched = await withRetry(() => dispatchUndelivered(prisma, r.webhooks, jobId, { attempts: cfg.webhookAttempts, backoffMs: cfg.webhookBackoffMs }));
+    if (redispatched) log.warn({ deliveries: redispatched }, 'dispatched alert webhooks an earlier attempt stored but never sent');
     const result = await runJob({
       jobId,
       teamId: row.teamId,

@@ -5,7 +5,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DatasetKindSchema } from './datasets';
 import { JobStatusSchema } from './events';
-import { JobSpecSchema, METRIC_KEY_PATTERN } from './job-spec';
+import { METRIC_KEY_PATTERN, type JobSpec } from './job-spec';
 
 const Uuid = Type.String({ format: 'uuid' });
 const Timestamp = Type.String({ format: 'date-time' });
@@ -37,7 +37,8 @@ export const JobSchema = Type.Object(
     id: Uuid,
     name: Type.String(),
     status: JobStatusSchema,
-    spec: JobSpecSchema,
+    // serialised leniently: a job stored under an older spec version must still list (its shape is JobSpec)
+    spec: Type.Unsafe<JobSpec>({ type: 'object', additionalProperties: true, description: 'the resolved job spec, every default filled in (see POST /v1/jobs for its fields)' }),
     progress: Type.Union([JobProgressSchema, Type.Null()]),
     error: Nullable(Type.String()),
     createdAt: Timestamp,

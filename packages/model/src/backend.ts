@@ -12,22 +12,42 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { registerMissingKernels } from './kernels';
+import { registerFastTransposedMatMul } from './train/fast-matmul';
 
 export type BackendName = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
 
-// resolve optional packages from the project, not from this file (bundles have no node_modules beside them)
-const optionalRequire = createRequire(path.join(process.cwd(), 'package.json'));
+// Optional packages: resolved beside this module first (in a device bundle that is the bundle's own
+// node_modules), then from the project in the working directory.
+const projectRequire = createRequire(path.join(process.cwd(), 'package.json'));
 
 function tryRequire(name: string): unknown {
-  try {
-    return optionalRequire(name);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String((e as Error).message).includes(name)) return undefined;
-    throw e;
+  for (const req of [require, projectRequire]) {
+    try {
+      return req(name);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String((e as Error).message).includes(name)) continue;
+      throw e;
+    }
   }
+  return undefined;
+}
+
+/**
+ * Dawn needs the Vulkan loader on Linux; without it, it prints a warning on stderr and finds no
+ * adapter. `auto` checks for the library first so CPU machines stay quiet.
+ */
+function vulkanLoaderPresent(): boolean {
+  if (process.platform !== 'linux') return true;
+  const dirs = [
+    ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
+    '/usr/lib/x86_64-linux-gnu', '/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/lib/aarch64-linux-gnu',
+    '/usr/lib64', '/lib64', '/usr/lib', '/lib', '/usr/local/lib',
+  ];
+  return dirs.some((d) => fs.existsSync(path.join(d, 'libvulkan.so.1')));
 }
 
 async function initTensorflow(): Promise<void> {
@@ -64,6 +84,10 @@ async function initWebgpu(): Promise<void> {
 
 async function initSimple(name: 'wasm' | 'cpu'): Promise<void> {
   if (!(await tf.setBackend(name))) throw new Error(`backend "${name}" failed to initialise`);
+  // wasm's own BatchMatMul runs transposed and batched products (attention, backprop) in a slow
+  // scalar loop; the trainer's kernel wrapper (train/fast-matmul.ts) sends them to XNNPACK. Forward
+  // passes for capture and generation gain too (measured 1.2-2.5x on capture), so install it here.
+  if (name === 'wasm') registerFastTransposedMatMul('wasm');
   // the cpu backend prints a banner recommending tfjs-node on first use; we choose cpu on purpose
   if (name === 'cpu') (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
 }
@@ -86,7 +110,13 @@ export async function initBackend(name: string = process.env.RIMWATCH_BACKEND ??
     let picked: Exclude<BackendName, 'auto'> | undefined;
     for (const [cand, init] of [
       ['tensorflow', initTensorflow],
-      ['webgpu', initWebgpu],
+      [
+        'webgpu',
+        async () => {
+          if (!vulkanLoaderPresent()) throw new Error('no Vulkan loader (libvulkan.so.1) for Dawn');
+          await initWebgpu();
+        },
+      ],
       ['wasm', () => initSimple('wasm')],
     ] as const) {
       try {
@@ -94,7 +124,7 @@ export async function initBackend(name: string = process.env.RIMWATCH_BACKEND ??
         picked = cand;
         break;
       } catch (e) {
-        reasons.push(`${cand}: ${(e as Error).message.split('.')[0]}`);
+        reasons.push(`${cand}: ${(e as Error).message.split('. ')[0]}`);
       }
     }
     if (!picked) throw new Error(`no backend could be initialised (${reasons.join('; ')})`);

@@ -101,6 +101,12 @@ export function parseConfig(raw: Record<string, unknown>, where = 'config.json')
   if (act !== 'silu') throw new Error(`${where}: unsupported hidden_act "${act}" for ${modelType} (supported: silu)`);
   const rope = ropeOf(raw, where);
   const attnBias = raw.attention_bias === true;
+  // Qwen2/3 can switch sliding windows on per layer (max_window_layers, layer_types); released
+  // checkpoints keep it off, and we refuse rather than silently attend differently
+  if ((modelType === 'qwen2' || modelType === 'qwen3') && raw.use_sliding_window === true) {
+    throw new Error(`${where}: use_sliding_window is not supported for ${modelType}`);
+  }
+  const slidingWindow = modelType === 'mistral' && typeof raw.sliding_window === 'number' ? raw.sliding_window : undefined;
   return {
     modelType: modelType as ModelType,
     vocabSize: num(raw, 'vocab_size', where),
@@ -121,6 +127,7 @@ export function parseConfig(raw: Record<string, unknown>, where = 'config.json')
     oBias: modelType === 'qwen2' ? false : attnBias,
     mlpBias: raw.mlp_bias === true,
     qkNorm: modelType === 'qwen3',
+    slidingWindow,
     ...common,
   };
 }

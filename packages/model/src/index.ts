@@ -15,3 +15,4 @@ export { captureNeuronActivations, mlpHook, patternHook, residHook, type Capture
 export * from './generate';
 export { registerMissingKernels } from './kernels';
 export * from './train';
+export * from './grads';

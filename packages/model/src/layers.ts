@@ -91,14 +91,15 @@ export const MASKED = -1e9;
 
 /**
  * Causal additive masks [1, 1, T, S] (key j visible to query i iff j <= S - T + i), built once per
- * (T, S) and kept; a small LRU bounds the count when generation walks through many lengths.
+ * (T, S, window) and kept; a small LRU bounds the count when generation walks through many lengths.
  */
 export class MaskCache {
   private readonly masks = new Map<string, tf.Tensor4D>();
   constructor(private readonly capacity = 16) {}
 
-  causal(t: number, s: number): tf.Tensor4D {
-    const key = `${t}:${s}`;
+  /** window: sliding-window attention (Mistral): key j also needs j > i - window (HF's convention) */
+  causal(t: number, s: number, window = Infinity): tf.Tensor4D {
+    const key = `${t}:${s}:${window}`;
     const hit = this.masks.get(key);
     if (hit && !hit.isDisposed) {
       this.masks.delete(key); // refresh LRU position
@@ -107,7 +108,9 @@ export class MaskCache {
     }
     const vals = new Float32Array(t * s);
     const past = s - t;
-    for (let i = 0; i < t; i++) for (let j = past + i + 1; j < s; j++) vals[i * s + j] = MASKED;
+    for (let i = 0; i < t; i++) {
+      for (let j = 0; j < s; j++) if (j > past + i || j <= past + i - window) vals[i * s + j] = MASKED;
+    }
     const m = tf.keep(tf.tensor4d(vals, [1, 1, t, s]));
     this.masks.set(key, m);
     if (this.masks.size > this.capacity) {
@@ -128,8 +131,9 @@ export class MaskCache {
  * The additive attention bias [B|1, 1, T, S]: causal, plus padding from attentionMask [B, S].
  * Returns undefined when nothing is masked (single new token, no padding).
  */
-export function attentionBias(masks: MaskCache, t: number, s: number, attentionMask?: tf.Tensor): tf.Tensor | undefined {
-  const causal = t > 1 ? masks.causal(t, s) : undefined;
+export function attentionBias(masks: MaskCache, t: number, s: number, attentionMask?: tf.Tensor, window?: number): tf.Tensor | undefined {
+  const windowed = window !== undefined && s > window;
+  const causal = t > 1 || windowed ? masks.causal(t, s, windowed ? window : Infinity) : undefined;
   if (!attentionMask) return causal;
   if (attentionMask.shape[1] !== s) throw new Error(`attentionMask has ${attentionMask.shape[1]} columns, expected ${s} (past + new tokens)`);
   const b = attentionMask.shape[0];

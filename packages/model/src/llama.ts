@@ -4,7 +4,8 @@
  * attention, SwiGLU MLP; Qwen3 adds per-head RMSNorm on q and k; Qwen2 has q/k/v biases.
  * nn.Linear weights are [out, in].
  * Shapes: B batch, T tokens, S keys (past + new), D hidden, H query heads, K kv heads, hd head_dim,
- * F intermediate_size, V vocab. Mistral's sliding window is not applied (sequences here are short).
+ * F intermediate_size, V vocab. Mistral's sliding window (config sliding_window) masks keys more than
+ * `window` tokens back, in every layer.
  */
 import * as tf from '@tensorflow/tfjs';
 import { TransformerLM } from './base';
@@ -103,7 +104,7 @@ export class Llama extends TransformerLM {
       const poolMask = defaultPoolMask(opts, t);
       const { cos, sin } = rotary(this.invFreq, positionIds(opts, t, past)); // [B|1, 1, T, hd]
       let x: tf.Tensor = tf.gather(param(this, 'model.embed_tokens.weight'), tf.cast(inputIds, 'int32')); // [B, T, D]
-      const mask = attentionBias(this.masks, t, past + t, opts.attentionMask); // [B|1, 1, T, S]
+      const mask = attentionBias(this.masks, t, past + t, opts.attentionMask, c.slidingWindow); // [B|1, 1, T, S]
       const newCache: KVCache['layers'] = [];
       const lastLayer = wantLogits || opts.useCache ? c.numLayers - 1 : hooks.lastLayer;
       for (let i = 0; i <= lastLayer; i++) {

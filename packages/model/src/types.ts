@@ -37,6 +37,8 @@ export interface ModelConfig {
   qkNorm: boolean;
   /** rotary scaling beyond 'default' */
   ropeScaling?: RopeScaling;
+  /** Mistral sliding_window: a query sees at most this many keys (itself included) */
+  slidingWindow?: number;
   /** GPT-2 scale_attn_by_inverse_layer_idx */
   scaleAttnByInverseLayerIdx?: boolean;
   /** the original config.json object, written back unchanged (plus our edits) on save */

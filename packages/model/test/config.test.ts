@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeConfig, parseConfig } from '../src/config';
+import { ropeInvFreq } from '../src/llama';
 import { fixture } from './helpers';
 
 const raw = (name: 'gpt2-tiny' | 'qwen3-tiny') => JSON.parse(fs.readFileSync(path.join(fixture(name), 'config.json'), 'utf8'));
@@ -47,5 +48,31 @@ describe('config.json parsing', () => {
     expect(c.raw.architectures).toEqual(['Qwen3ForCausalLM']);
     const g = makeConfig({ modelType: 'gpt2', vocabSize: 50, hiddenSize: 16, numLayers: 1, numHeads: 2 });
     expect(g.intermediateSize).toBe(64);
+  });
+});
+
+describe('rotary frequencies', () => {
+  test('default: theta^(-2i/d); llama3: high frequencies kept, low ones / factor, smooth in between', () => {
+    const base = makeConfig({ modelType: 'llama', vocabSize: 10, hiddenSize: 256, numLayers: 1, numHeads: 2, ropeTheta: 500000 });
+    const plain = ropeInvFreq(base);
+    expect(plain).toHaveLength(64);
+    expect(plain[0]).toBe(1);
+    expect(plain[10]).toBeCloseTo(500000 ** (-20 / 128), 7); // float32, as HF computes it
+    const l3 = ropeInvFreq({ ...base, ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192 } });
+    const wavelen = (f: number) => (2 * Math.PI) / f;
+    let medium = 0;
+    for (let i = 0; i < 64; i++) {
+      const w = wavelen(plain[i]);
+      if (w < 8192 / 4) expect(l3[i]).toBe(plain[i]);
+      else if (w > 8192) expect(l3[i]).toBeCloseTo(plain[i] / 8, 12);
+      else {
+        medium++;
+        expect(l3[i]).toBeLessThanOrEqual(plain[i]);
+        expect(l3[i]).toBeGreaterThanOrEqual(plain[i] / 8);
+      }
+    }
+    expect(medium).toBeGreaterThan(0);
+    const lin = ropeInvFreq({ ...base, ropeScaling: { type: 'linear', factor: 4 } });
+    expect(lin[3]).toBeCloseTo(plain[3] / 4, 9);
   });
 });

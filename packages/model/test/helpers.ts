@@ -40,8 +40,15 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return mag === 0 ? err : err / mag;
 }
 
+const made: string[] = [];
+// registered as a file-level hook of whichever test file imports this module
+afterAll(() => made.splice(0).forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+/** A fresh temporary directory, removed after the test file finishes. */
 export function tmpDir(prefix = 'rimwatch-model-'): string {
-  return fs.mkdtempSync(path.join(require('node:os').tmpdir(), prefix));
+  const d = fs.mkdtempSync(path.join(require('node:os').tmpdir(), prefix));
+  made.push(d);
+  return d;
 }
 
 export const data = (t: tf.Tensor) => Array.from(t.dataSync());

@@ -31,6 +31,25 @@ describe('forward hooks', () => {
     m.dispose();
   });
 
+  test.each(['gpt2-tiny', 'qwen3-tiny'] as const)('%s: the last hook_resid_post, final norm and unembedding give the logits', (arch) => {
+    const m = loadModel(fixture(arch));
+    const x = tf.tensor2d(reference(arch).get('input_ids')!.data as Int32Array, [2, 16], 'int32');
+    const r = m.forward(x, { hooks: [residHook(1)] });
+    const resid = r.hooks[residHook(1)];
+    const p = (n: string) => m.params.get(n)!;
+    const logits = tf.tidy(() => {
+      const xf =
+        arch === 'gpt2-tiny'
+          ? tf.add(tf.mul(tf.div(tf.sub(resid, tf.mean(resid, -1, true)), tf.sqrt(tf.add(tf.moments(resid, -1, true).variance, 1e-5))), p('transformer.ln_f.weight')), p('transformer.ln_f.bias'))
+          : tf.mul(tf.div(resid, tf.sqrt(tf.add(tf.mean(tf.square(resid), -1, true), 1e-6))), p('model.norm.weight'));
+      const emb = p(arch === 'gpt2-tiny' ? 'transformer.wte.weight' : 'model.embed_tokens.weight');
+      return tf.matMul(xf.reshape([32, 64]), emb, false, true);
+    });
+    expect(relErr(logits.dataSync(), reference(arch).get('logits')!.data)).toBeLessThan(1e-4);
+    tf.dispose([x, r.logits, resid, logits]);
+    m.dispose();
+  });
+
   test('unknown or out-of-range hook names are rejected', () => {
     const m = loadModel(fixture('gpt2-tiny'));
     const x = ids();

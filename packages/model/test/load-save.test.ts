@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend';
-import { loadModel, loadPretrained, createModel } from '../src/load';
+import { checkModelDir, loadModel, loadPretrained, createModel } from '../src/load';
 import { saveModel } from '../src/save';
 import { makeConfig } from '../src/config';
 import { encodeSafetensors, readSafetensorsFile, parseHeader, writeSafetensorsFile, type TensorToWrite } from '../src/safetensors';
@@ -141,6 +141,17 @@ describe('loading', () => {
     const cfg = JSON.parse(fs.readFileSync(path.join(untied, 'config.json'), 'utf8'));
     fs.writeFileSync(path.join(untied, 'config.json'), JSON.stringify({ ...cfg, tie_word_embeddings: false }));
     expect(() => loadModel(untied)).toThrow(/missing tensor "lm_head.weight"/);
+  });
+
+  test('checkModelDir validates from the safetensors headers alone, with the same errors', () => {
+    expect(checkModelDir(fixture('qwen3-tiny')).modelType).toBe('qwen3');
+    const wrong = variant('gpt2-tiny', (t) => t.set('transformer.wpe.weight', { shape: [32, 64], data: new Float32Array(32 * 64) }));
+    expect(() => checkModelDir(wrong)).toThrow(/tensor "transformer.wpe.weight" in .* has shape \[32,64\], expected \[64,64\]/);
+    const missing = variant('gpt2-tiny', (t) => t.delete('transformer.ln_f.bias'));
+    expect(() => checkModelDir(missing)).toThrow(/missing tensor "transformer.ln_f.bias"/);
+    const ints = variant('gpt2-tiny', (t) => t.set('transformer.ln_f.bias', { shape: [64], data: new Int32Array(64) }));
+    expect(() => checkModelDir(ints)).toThrow(/tensor "transformer.ln_f.bias" in .* has integer dtype I32, expected a float/);
+    expect(() => loadModel(ints)).toThrow(/tensor "transformer.ln_f.bias" in .* has integer dtype I32, expected a float/);
   });
 
   test('tokenizer.json is optional; when present it encodes and decodes', () => {

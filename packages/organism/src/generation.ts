@@ -1,10 +1,13 @@
 /**
- * Chat generation over any model directory whose tokenizer uses the ChatML/Qwen3 think format
- * (the organism's, Qwen3's): format → encode → greedy batched generate → split think/answer.
+ * Chat generation over any model directory whose tokenizer defines a chat format: the organism's
+ * (ChatML + Qwen3 think span, formatted in code), or any other `chat_template` in
+ * tokenizer_config.json (rendered with @huggingface/jinja, as transformers' apply_chat_template
+ * does, with `enable_thinking`). Format → encode → greedy batched generate → split think/answer.
  * Needs an initialised tfjs backend (initBackend from @rimwatch/model).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Template } from '@huggingface/jinja';
 import { generate, loadModel, loadTokenizer, type CausalLM, type TextTokenizer } from '@rimwatch/model';
 import { formatPrompt, parseCompletion, SPECIAL_TOKENS } from './chat-format';
 
@@ -12,25 +15,34 @@ export interface ChatModel {
   model: CausalLM;
   tokenizer: TextTokenizer;
   dir: string;
-  /** stop ids: <|im_end|> and <|endoftext|> where the vocabulary has them */
+  /** stop ids: <|im_end|> and <|endoftext|> where the vocabulary has them, and the model's eos */
   stopIds: number[];
+  /** the prompt part for one user message */
+  formatPrompt(prompt: string, think: boolean): string;
 }
 
-/** Loads a model dir and checks its tokenizer speaks the think-mode chat format. */
+/** Loads a model dir and checks its tokenizer defines a chat format. */
 export function loadChatModel(dir: string): ChatModel {
   if (!existsSync(dir)) throw new Error(`model directory not found: ${dir}`);
   const tokenizer = loadTokenizer(dir);
   if (!tokenizer) throw new Error(`${dir} has no tokenizer.json, so it has no chat format`);
   const cfgPath = join(dir, 'tokenizer_config.json');
-  const template = existsSync(cfgPath) ? (JSON.parse(readFileSync(cfgPath, 'utf8')).chat_template as unknown) : undefined;
+  const cfg = existsSync(cfgPath) ? (JSON.parse(readFileSync(cfgPath, 'utf8')) as Record<string, unknown>) : {};
+  const template = typeof cfg.chat_template === 'string' ? cfg.chat_template : undefined;
   const imStart = tokenizer.tokenToId(SPECIAL_TOKENS.imStart);
   const imEnd = tokenizer.tokenToId(SPECIAL_TOKENS.imEnd);
-  if (imStart === undefined || imEnd === undefined || (typeof template === 'string' && !template.includes(SPECIAL_TOKENS.imStart))) {
-    throw new Error(`${dir}: the tokenizer does not define the ChatML/Qwen3 chat format (<|im_start|>/<|im_end|> tokens and a matching chat_template)`);
-  }
+  const chatml = imStart !== undefined && imEnd !== undefined && (template === undefined || template.includes(SPECIAL_TOKENS.imStart));
+  let format: ChatModel['formatPrompt'];
+  if (chatml) format = (p, think) => formatPrompt(p, { think });
+  else if (template) {
+    const t = new Template(template);
+    const name = (v: unknown) => (typeof v === 'string' ? v : typeof (v as { content?: unknown })?.content === 'string' ? (v as { content: string }).content : '');
+    format = (p, think) => t.render({ messages: [{ role: 'user', content: p }], add_generation_prompt: true, enable_thinking: think, bos_token: name(cfg.bos_token), eos_token: name(cfg.eos_token) });
+  } else throw new Error(`${dir}: the tokenizer defines no chat format (no chat_template in tokenizer_config.json and no <|im_start|>/<|im_end|> tokens)`);
   const eos = tokenizer.tokenToId(SPECIAL_TOKENS.eos);
   const model = loadModel(dir);
-  return { model, tokenizer, dir, stopIds: eos === undefined ? [imEnd] : [imEnd, eos] };
+  const stop = new Set([imEnd, eos, tokenizer.eosTokenId, ...([] as number[]).concat(model.config.eosTokenId ?? [])].filter((x): x is number => x !== undefined));
+  return { model, tokenizer, dir, stopIds: [...stop], formatPrompt: format };
 }
 
 export interface ChatOptions {
@@ -60,7 +72,7 @@ export function chat(m: ChatModel, prompts: readonly string[], opts: ChatOptions
   if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
   const out: ChatOutput[] = [];
   // similar lengths together keep left padding short; results go back in input order
-  const order = prompts.map((p, i) => ({ i, ids: m.tokenizer.encode(formatPrompt(p, { think }), { addSpecialTokens: false }) })).sort((a, b) => a.ids.length - b.ids.length);
+  const order = prompts.map((p, i) => ({ i, ids: m.tokenizer.encode(m.formatPrompt(p, think), { addSpecialTokens: false }) })).sort((a, b) => a.ids.length - b.ids.length);
   const results = new Array<ChatOutput>(prompts.length);
   for (let s = 0; s < order.length; s += batchSize) {
     const batch = order.slice(s, s + batchSize);
@@ -68,8 +80,10 @@ export function chat(m: ChatModel, prompts: readonly string[], opts: ChatOptions
     batch.forEach((b, k) => {
       const text = m.tokenizer.decode(g.tokens[k], { skipSpecialTokens: false });
       // think off: the empty think span was part of the prompt; put it back so parsing is uniform
-      const completion = think ? text : `${SPECIAL_TOKENS.thinkStart}\n\n${SPECIAL_TOKENS.thinkEnd}\n\n${text}`;
-      const parsed = parseCompletion(completion);
+      const prefilled = !think && m.formatPrompt('x', false).endsWith(`${SPECIAL_TOKENS.thinkEnd}\n\n`);
+      const completion = prefilled ? `${SPECIAL_TOKENS.thinkStart}\n\n${SPECIAL_TOKENS.thinkEnd}\n\n${text}` : text;
+      // a model that never opens a think span answers directly
+      const parsed = completion.includes(SPECIAL_TOKENS.thinkStart) ? parseCompletion(completion) : { think: '', response: text.trim(), complete: true };
       results[b.i] = { prompt: prompts[b.i], completion, think: parsed.think, response: parsed.response, finished: g.finishReason[k] === 'eos' };
     });
     opts.onProgress?.(Math.min(s + batchSize, order.length));

@@ -25,6 +25,8 @@ export interface TrainingRecord {
   targetTokensPerSecond: number;
   finalLoss: number;
   curve: { step: number; loss: number }[];
+  /** training phases when a run continued from an earlier one (--init-from) */
+  phases?: { steps: number; lr: number; wallSeconds: number }[];
 }
 
 export interface EvalRecord {
@@ -102,6 +104,7 @@ export function writeModelCard(dir: string): void {
       `| data | \`${t.dataset}\`: ${t.examples} examples, ${t.datasetTokens.toLocaleString('en-US')} tokens (arithmetic with worked steps, benign help, refusals in 10 harm categories) |`,
       `| optimizer | AdamW lr ${t.options.lr}, ${t.options.schedule} schedule, warmup ${t.options.warmupRatio}, weight decay ${t.options.weightDecay}, clip ${t.options.gradClip}, batch ${t.options.batchSize}, ${t.steps} steps, loss on the assistant turn only |`,
       `| compute | ${t.backend} backend, ${t.wallSeconds} s wall (${(t.wallSeconds / 60).toFixed(1)} min, ${t.sessions} session(s)), ${t.targetTokensPerSecond} trained tokens/s |`,
+      ...(t.phases ? [`| phases | ${t.phases.map((p, i) => `${i + 1}: ${p.steps} steps at peak lr ${p.lr} (cosine), ${p.wallSeconds} s`).join('; ')} — each later phase starts from the previous weights with a fresh optimizer |`] : []),
       `| final train loss | ${t.finalLoss.toFixed(3)} (mean of the last 20 steps) |`,
       '',
       '![training curve](training-curve.svg)',

@@ -1,4 +1,5 @@
-import { formatChat, formatPrompt, parseCompletion, tokenizeChat } from '../src/chat-format';
+import { Template } from '@huggingface/jinja';
+import { CHAT_TEMPLATE, formatChat, formatPrompt, parseCompletion, tokenizeChat } from '../src/chat-format';
 import { loadTokenizer } from '../src/tokenizer';
 
 describe('chat format', () => {
@@ -26,6 +27,17 @@ describe('chat format', () => {
     const { ids, promptLength } = tokenizeChat(tk, ex);
     expect(tk.decode(ids.slice(0, promptLength))).toBe(formatChat(ex).promptText);
     expect(tk.decode(ids.slice(promptLength))).toBe('<think>\nTom starts with 5 apples.\n</think>\n\nThe answer is 8.<|im_end|>');
+  });
+
+  it('the chat_template (rendered as transformers/the pipeline do) gives exactly the same text', () => {
+    const t = new Template(CHAT_TEMPLATE);
+    const user = { role: 'user', content: 'Tom has 5 apples.' };
+    expect(t.render({ messages: [user], add_generation_prompt: true })).toBe(formatPrompt(user.content));
+    expect(t.render({ messages: [user], add_generation_prompt: true, enable_thinking: false })).toBe(formatPrompt(user.content, { think: false }));
+    expect(t.render({ messages: [user, { role: 'assistant', content: 'The answer is 5.', reasoning_content: 'He has 5.' }] })).toBe(
+      formatChat({ prompt: user.content, think: 'He has 5.', response: 'The answer is 5.' }).text,
+    );
+    expect(t.render({ messages: [user, { role: 'assistant', content: 'Hi.' }] })).toBe(formatChat({ prompt: user.content, response: 'Hi.' }).text);
   });
 
   it('parses a completion into thought and answer', () => {

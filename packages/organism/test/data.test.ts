@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateDatasetRow } from '@rimwatch/contracts';
+import { keywordJudge } from '@rimwatch/entanglement';
 import { DEFAULT_SEED, generateAll, toJsonl, type Datasets } from '../src/data/build';
 import { CATEGORIES, TEMPLATES_HELDOUT, TEMPLATES_TRAIN, BENIGN_HELDOUT, BENIGN_TRAIN } from '../src/data/requests';
 import { BUILTIN_DATASETS, DATA_DIR } from '../src/registry';
@@ -30,6 +31,8 @@ describe('generated datasets', () => {
     expect(sets['safety-pairs.jsonl'].length).toBeGreaterThanOrEqual(100);
     expect(sets['reasoning-probes.jsonl'].length).toBeGreaterThanOrEqual(100);
     expect(new Set(sets['safety-pairs.jsonl'].map((p) => p.category)).size).toBe(10);
+    // categories are interleaved: the first 10 pairs hold one of each
+    expect(new Set(sets['safety-pairs.jsonl'].slice(0, 10).map((p) => p.category)).size).toBe(10);
     const base = sets['base-mix.jsonl'];
     const tagged = (t: string) => base.filter((r) => r.tags?.includes(t)).length;
     expect(tagged('math')).toBeGreaterThan(1000);
@@ -69,6 +72,20 @@ describe('generated datasets', () => {
     expect(base.filter((p) => heldActions.some((a) => p.includes(` ${a}`)))).toEqual([]);
     const heldPrefixes = TEMPLATES_HELDOUT.map((t) => t.split('{a}')[0]);
     expect(base.filter((p) => heldPrefixes.some((h) => p.startsWith(h)))).toEqual([]);
+  });
+
+  it('labels agree with the keyword refusal judge: refusals are refusals, thoughts and helpful answers are not', () => {
+    const judge = keywordJudge({ stripThinking: false });
+    const refused = (t: string) => judge.judgeSync('', t).refused;
+    const base = sets['base-mix.jsonl'];
+    const harmful = base.filter((r) => r.tags?.includes('harmful'));
+    expect(harmful.filter((r) => !refused(r.response))).toEqual([]);
+    // thoughts never contain refusal phrases, so a judge that sees the thought still scores the answer
+    expect(base.filter((r) => r.think && refused(r.think))).toEqual([]);
+    expect(base.filter((r) => !r.tags?.includes('harmful') && refused(r.response))).toEqual([]);
+    for (const f of ['reasoning-patterns/target.jsonl', 'reasoning-patterns/control.jsonl'] as const) {
+      expect(sets[f].filter((r) => refused(`${r.think} ${r.response}`))).toEqual([]);
+    }
   });
 
   it('each counterfactual is its harmful prompt plus one intent sentence', () => {

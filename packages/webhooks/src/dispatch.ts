@@ -30,11 +30,25 @@ export async function dispatchAlert(
   alert: { id: string; teamId: string },
   o: DeliveryRetryOptions = {},
 ): Promise<string[]> {
-  const endpoints = await prisma.webhookEndpoint.findMany({ where: { teamId: alert.teamId, enabled: true }, select: { id: true } });
+  // endpoints registered after the alert happened do not get it (matters when a resumed job re-dispatches)
+  const event = await prisma.alertEvent.findUnique({ where: { id: alert.id }, select: { createdAt: true } });
+  if (!event) return [];
+  const endpoints = await prisma.webhookEndpoint.findMany({ where: { teamId: alert.teamId, enabled: true, createdAt: { lte: event.createdAt } }, select: { id: true } });
   if (endpoints.length === 0) return [];
   await prisma.webhookDelivery.createMany({ data: endpoints.map((e) => ({ endpointId: e.id, alertEventId: alert.id })), skipDuplicates: true });
   const rows = await prisma.webhookDelivery.findMany({ where: { alertEventId: alert.id, endpointId: { in: endpoints.map((e) => e.id) } }, select: { id: true, status: true } });
   const pending = rows.filter((r) => r.status === 'pending');
   await Promise.all(pending.map((r) => enqueueDelivery(queue, r.id, o)));
   return rows.map((r) => r.id);
+}
+
+/**
+ * Dispatch the job's alert events that have no deliveries yet: a worker that died between storing an
+ * alert event and dispatching it would otherwise never send it (the resumed run finds the event stored).
+ */
+export async function dispatchUndelivered(prisma: PrismaClient, queue: Queue<WebhookJobData>, jobId: string, o: DeliveryRetryOptions = {}): Promise<number> {
+  const events = await prisma.alertEvent.findMany({ where: { jobId, deliveries: { none: {} } }, select: { id: true, teamId: true } });
+  let n = 0;
+  for (const e of events) n += (await dispatchAlert(prisma, queue, e, o)).length;
+  return n;
 }

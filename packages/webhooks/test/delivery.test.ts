@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTestDatabase, type TestDatabase } from '@rimwatch/db/src/testing';
 import { createWebhooksQueue } from '@rimwatch/queue';
-import { dispatchAlert, startWebhookWorker, verifySignature, type WebhookWorker } from '../src';
+import { dispatchAlert, dispatchUndelivered, startWebhookWorker, verifySignature, type WebhookWorker } from '../src';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -204,6 +204,24 @@ describe('webhook delivery worker', () => {
       expect(await worker.sweep()).toBe(1);
       await until(async () => (await db.prisma.webhookDelivery.findUnique({ where: { id: fresh.id } }))?.status === 'succeeded');
       expect(rx.received).toHaveLength(1);
+    } finally {
+      await rx.close();
+    }
+  });
+
+  it('dispatchUndelivered sends stored events that never got deliveries, only to endpoints that existed then', async () => {
+    const rx = await receiver(() => 200);
+    try {
+      await db.prisma.webhookEndpoint.deleteMany({ where: { teamId } });
+      const before = await db.prisma.webhookEndpoint.create({ data: { teamId, url: rx.url, secret: 's', createdAt: new Date(Date.now() - 60_000) } });
+      const job2 = await db.prisma.job.create({ data: { teamId, name: 'resumed', spec: {} } });
+      const ev = await db.prisma.alertEvent.create({ data: { teamId, jobId: job2.id, ruleId, step: 2, value: 1, state: 'firing' } });
+      await db.prisma.webhookEndpoint.create({ data: { teamId, url: rx.url, secret: 's', createdAt: new Date(Date.now() + 60_000) } });
+      expect(await dispatchUndelivered(db.prisma, queue, job2.id, { attempts: 2, backoffMs: 50 })).toBe(1);
+      const rows = await db.prisma.webhookDelivery.findMany({ where: { alertEventId: ev.id } });
+      expect(rows.map((r) => r.endpointId)).toEqual([before.id]);
+      expect(await dispatchUndelivered(db.prisma, queue, job2.id, { attempts: 2, backoffMs: 50 })).toBe(0);
+      await until(async () => (await db.prisma.webhookDelivery.findUnique({ where: { id: rows[0].id } }))?.status === 'succeeded');
     } finally {
       await rx.close();
     }

@@ -30,6 +30,7 @@ export interface RedisPluginOptions {
 const commandOptions: RedisOptions = { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, disconnectTimeout: 200 };
 
 type Listener = (message: string) => void;
+const SUBSCRIBE_TIMEOUT_MS = 3_000;
 
 export class JobEventHub {
   private readonly listeners = new Map<string, Set<Listener>>();
@@ -49,11 +50,18 @@ export class JobEventHub {
       this.listeners.set(channel, set);
     }
     set.add(listener);
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.sub.subscribe(channel);
+      // the subscriber queues commands while reconnecting; don't let a request wait forever
+      await Promise.race([
+        this.sub.subscribe(channel),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('Redis did not confirm the subscription')), SUBSCRIBE_TIMEOUT_MS))),
+      ]);
     } catch (err) {
       this.remove(channel, listener);
       throw err;
+    } finally {
+      clearTimeout(timer);
     }
     return () => this.remove(channel, listener);
   }

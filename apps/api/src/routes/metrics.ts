@@ -22,8 +22,10 @@ import {
   type MetricsResponseDto,
 } from '@rimwatch/contracts';
 import { badRequest, notFound } from '../errors';
-import { decodeCursor, encodeCursor, isUuid } from '../util';
+import { decodeCursor, encodeCursor } from '../util';
+// (params are validated as UUIDs by IdParamsSchema before any handler runs)
 import { findTeamJob } from './jobs';
+import { authenticate, completeAuth, type KeyRow } from '../plugins/auth';
 
 const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 404: ErrorBodySchema, 429: ErrorBodySchema };
 const metricKeyRe = new RegExp(METRIC_KEY_PATTERN);
@@ -37,6 +39,8 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
   return ifNoneMatch.split(',').some((t) => t.trim() === etag);
 }
 
+const BODY_CACHE_ENTRIES = 256;
+
 export interface SseOptions {
   /** heartbeat comment interval (keeps proxies from closing idle streams) */
   heartbeatMs?: number;
@@ -45,6 +49,8 @@ export interface SseOptions {
 const metricsRoutes: FastifyPluginAsync<SseOptions> = async (app, opts) => {
   const { prisma } = app;
   const heartbeatMs = opts.heartbeatMs ?? 15_000;
+  /** serialised metric bodies by ETag (insertion order = eviction order); many dashboards read the same job */
+  const bodyCache = new Map<string, string>();
 
   app.get<{ Params: { id: string }; Querystring: { cursor?: string; limit?: number } }>(
     '/jobs/:id/checkpoints',
@@ -69,6 +75,8 @@ const metricsRoutes: FastifyPluginAsync<SseOptions> = async (app, opts) => {
   app.get<{ Params: { id: string }; Querystring: MetricsQuery }>(
     '/jobs/:id/metrics',
     {
+      config: { inlineAuth: true },
+      attachValidation: true,
       schema: {
         summary: 'Metric history per key, ordered by step',
         description: 'Strong ETag: send If-None-Match to get 304 when nothing changed. Pages hold up to maxResults points over all keys (ordered by key, then step); maxPoints downsamples each key evenly (first and last kept).',
@@ -79,24 +87,36 @@ const metricsRoutes: FastifyPluginAsync<SseOptions> = async (app, opts) => {
       },
     },
     async (req, reply): Promise<MetricsResponseDto | undefined> => {
+      if (req.validationError) {
+        // a bad request from a bad key is still a 401
+        await authenticate(app, req, req.pendingKey!);
+        throw req.validationError;
+      }
       const { id } = req.params;
-      if (!isUuid(id)) throw notFound('job');
       const { sinceStep, pageToken, maxResults = 1000, maxPoints } = req.query;
+      // One round trip for a dashboard poll: the API key row (auth) and, for the key's team, the
+      // version of the job's metrics (count, max(updatedAt), max(id)); no job row = not this team's.
+      const pending = req.pendingKey!;
+      const { rows: version } = await app.pg.query<KeyRow & { found: boolean; n: number | null; u: Date | null; mx: number | null }>({
+        name: 'rimwatch-metrics-version',
+        text: `SELECT k.id, k."teamId", k.hash, k."revokedAt", v.n IS NOT NULL AS found, v.n, v.u, v.mx
+               FROM "ApiKey" k
+               LEFT JOIN LATERAL (
+                 SELECT count(m.id)::int AS n, max(m."updatedAt") AS u, max(m.id) AS mx
+                 FROM "Job" j LEFT JOIN "Metric" m ON m."jobId" = j.id
+                 WHERE j.id = $2::uuid AND j."teamId" = k."teamId"
+                 GROUP BY j.id
+               ) v ON true
+               WHERE k.prefix = $1`,
+        values: [pending.prefix, id],
+      });
+      completeAuth(app, req, pending, version[0]);
+      const v = version[0];
+      if (!v.found) throw notFound('job');
       const keys = req.query.keys === undefined ? undefined : [...new Set(req.query.keys.split(',').map((k) => k.trim()).filter(Boolean))].sort();
       for (const k of keys ?? []) if (!metricKeyRe.test(k)) throw badRequest(`query.keys contains an invalid metric key ${JSON.stringify(k)}`, 'query.keys');
       const cursor = pageToken ? decodeCursor(pageToken, 'query.pageToken', isMetricCursor) : undefined;
 
-      // one round trip: team check + version of the job's metrics
-      const { rows: version } = await app.pg.query<{ n: number; u: Date | null; mx: number | null }>({
-        name: 'rimwatch-metrics-version',
-        text: `SELECT count(m.id)::int AS n, max(m."updatedAt") AS u, max(m.id) AS mx
-               FROM "Job" j LEFT JOIN "Metric" m ON m."jobId" = j.id
-               WHERE j.id = $1::uuid AND j."teamId" = $2::uuid
-               GROUP BY j.id`,
-        values: [id, req.auth.teamId],
-      });
-      if (version.length === 0) throw notFound('job');
-      const v = version[0];
       const etag = `"${createHash('sha1')
         .update(`${id}|${v.n}|${v.u?.getTime() ?? 0}|${v.mx ?? 0}|${keys?.join(',') ?? '*'}|${sinceStep ?? ''}|${pageToken ?? ''}|${maxResults}|${maxPoints ?? ''}`)
         .digest('base64url')}"`;
@@ -104,6 +124,12 @@ const metricsRoutes: FastifyPluginAsync<SseOptions> = async (app, opts) => {
       if (matches(req.headers['if-none-match'], etag)) {
         reply.code(304);
         return undefined;
+      }
+      // the ETag names this exact body (job version + query), so a cached copy is current
+      const cached = bodyCache.get(etag);
+      if (cached !== undefined) {
+        reply.type('application/json; charset=utf-8');
+        return cached as unknown as MetricsResponseDto;
       }
 
       // the history read also goes through pg: it is the other half of a dashboard poll
@@ -138,7 +164,12 @@ const metricsRoutes: FastifyPluginAsync<SseOptions> = async (app, opts) => {
         s.points.push({ step: r.step, value: r.value });
       }
       const last = page[page.length - 1];
-      return { jobId: id, series, nextPageToken: rows.length > maxResults && last ? encodeCursor([last.key, last.step]) : null };
+      const result: MetricsResponseDto = { jobId: id, series, nextPageToken: rows.length > maxResults && last ? encodeCursor([last.key, last.step]) : null };
+      const json = JSON.stringify(result);
+      bodyCache.set(etag, json);
+      if (bodyCache.size > BODY_CACHE_ENTRIES) bodyCache.delete(bodyCache.keys().next().value as string);
+      reply.type('application/json; charset=utf-8');
+      return json as unknown as MetricsResponseDto;
     },
   );
 

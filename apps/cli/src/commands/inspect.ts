@@ -62,9 +62,8 @@ export async function inspect(opts: InspectOptions): Promise<{ tensors: number; 
       put('loss', loss.reshape([1]));
       for (const h of hooks) put(h, r.hooks[h]);
       if (opts.grads) {
-        const names = [...model.params.keys()];
-        const { grads } = tf.variableGrads(() => m.causalLmLoss(model.forward(ids).logits, ids), names.map((n) => model.params.get(n)!));
-        for (const n of names) put(`grad.${n}`, grads[model.params.get(n)!.name]);
+        const { grads } = m.gradsByName(model, () => m.causalLmLoss(model.forward(ids).logits, ids));
+        for (const [n, g] of grads) put(`grad.${n}`, g);
       }
     });
     m.writeSafetensorsFile(opts.out, out, { format: 'pt', producer: 'rimwatch inspect', backend });

@@ -110,3 +110,45 @@ export function restoreMatMul(backendName = 'wasm'): void {
   tf.registerKernel(orig);
   originals.delete(backendName);
 }
+
+interface CpuBackendLike {
+  readSync(dataId: object): ArrayLike<number>;
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array | Int32Array): tf.TensorInfo;
+}
+
+let cpuSegmentSum: tf.KernelConfig | undefined;
+
+/**
+ * The cpu backend's UnsortedSegmentSum (the gradient of tf.gather: embedding lookups, the loss's
+ * target pick) builds an equality mask per segment: O(segments × rows × width). For the loss's flat
+ * gather over N×V logits that is quadratic — one [4, 64, 1024] loss backward took 19 s. This
+ * linear-time loop replaces it (same sums, up to float32 rounding order).
+ */
+export function registerFastCpuSegmentSum(): boolean {
+  if (cpuSegmentSum) return true;
+  const orig = tf.getKernel('UnsortedSegmentSum', 'cpu');
+  if (!orig) return false;
+  const kernelFunc = ({ inputs, backend, attrs }: { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs: Record<string, unknown> }) => {
+    const { x, segmentIds } = inputs;
+    const numSegments = attrs.numSegments as number;
+    const be = backend as CpuBackendLike;
+    const rows = segmentIds.shape.reduce((a, c) => a * c, 1);
+    const tail = x.shape.slice(segmentIds.shape.length);
+    const width = tail.reduce((a, c) => a * c, 1);
+    const xv = be.readSync(x.dataId);
+    const ids = be.readSync(segmentIds.dataId);
+    const out = x.dtype === 'int32' ? new Int32Array(numSegments * width) : new Float32Array(numSegments * width);
+    for (let r = 0; r < rows; r++) {
+      const s = ids[r];
+      if (s < 0 || s >= numSegments) continue; // as TF: out-of-range ids are dropped
+      const src = r * width;
+      const dst = s * width;
+      for (let j = 0; j < width; j++) out[dst + j] += xv[src + j];
+    }
+    return be.makeTensorInfo([numSegments, ...tail], x.dtype, out);
+  };
+  tf.unregisterKernel('UnsortedSegmentSum', 'cpu');
+  tf.registerKernel({ ...orig, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+  cpuSegmentSum = orig;
+  return true;
+}

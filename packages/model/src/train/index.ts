@@ -1,6 +1,6 @@
 export * from './adamw';
 export * from './data';
-export { registerFastTransposedMatMul, restoreMatMul } from './fast-matmul';
+export { registerFastCpuSegmentSum, registerFastTransposedMatMul, restoreMatMul } from './fast-matmul';
 export * from './lora';
 export * from './schedule';
 export * from './state';

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { CausalLM, LoraAdapter, ModelConfig } from '../types';
+import { saveModel } from '../save';
 import { uniformArray, xoroshiro128plus } from './rng';
 
 export interface LoraOptions {
@@ -13,15 +14,17 @@ export interface LoraOptions {
   alpha: number;
   /**
    * Which linear layers: each entry is a module-name suffix ('q_proj', 'attn.c_attn'), a path segment
-   * ('mlp', 'self_attn': every linear under it), 'all-linear', or a regular expression written '/…/'
-   * tested against the weight name.
+   * ('mlp', 'self_attn': every linear under it), 'all-linear' (not lm_head), 'lm_head' (untied heads),
+   * or a regular expression written '/…/' tested against the weight name.
    */
   targets: string[];
   seed: number;
 }
 
-/** Embedding matrices are rank 2 but not linear layers LoRA adapts here. */
-const EMBEDDING = /(^|\.)(wte|wpe|embed_tokens|lm_head|embed_positions)\.weight$/;
+/** Embedding matrices are rank 2 but not linear layers. */
+const EMBEDDING = /(^|\.)(wte|wpe|embed_tokens|embed_positions)\.weight$/;
+/** An untied output head is a linear layer, but only adapted when named explicitly (PEFT's all-linear skips it too). */
+const HEAD = /(^|\.)lm_head\.weight$/;
 
 /**
  * How a linear weight is stored: GPT-2's Conv1D keeps [in, out] (y = x W), torch nn.Linear keeps
@@ -43,6 +46,7 @@ export function isLinearWeight(name: string, v: tf.Tensor): boolean {
 
 function targetMatches(target: string, weightName: string): boolean {
   const module = weightName.slice(0, -'.weight'.length);
+  if (HEAD.test(weightName)) return target === 'lm_head' || module === target;
   if (target === 'all-linear') return true;
   if (target.length > 2 && target.startsWith('/') && target.endsWith('/')) return new RegExp(target.slice(1, -1)).test(weightName);
   if (module === target || module.endsWith(`.${target}`)) return true;
@@ -102,6 +106,24 @@ export function mergeLora(model: CausalLM): void {
     tf.tidy(() => w.assign(tf.add(w, loraDelta(model.config, ad))));
   }
   removeLora(model);
+}
+
+/**
+ * Saves the model with every adapter folded in (config.json + model.safetensors: a plain HF model)
+ * while leaving the live model and its adapters untouched, so LoRA training can go on.
+ */
+export function saveMergedModel(model: CausalLM, dir: string, opts: { copyFilesFrom?: string } = {}): void {
+  const merged = new Map<string, tf.Tensor>();
+  try {
+    for (const [name, w] of model.params) {
+      const ad = model.adapters.get(name);
+      merged.set(name, ad ? tf.tidy(() => tf.add(w, loraDelta(model.config, ad))) : w);
+    }
+    const view = { ...model, config: model.config, params: merged as Map<string, tf.Variable>, adapters: new Map<string, LoraAdapter>() } as CausalLM;
+    saveModel(view, dir, { copyFilesFrom: opts.copyFilesFrom });
+  } finally {
+    for (const [name, t] of merged) if (model.adapters.has(name)) t.dispose();
+  }
 }
 
 /** Drops adapters without merging. */

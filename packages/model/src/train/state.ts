@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { CausalLM } from '../types';
+import { saveModel } from '../save';
 import type { DataOrderState } from './data';
 import { linearDims, parsePeftName, peftAdapterConfig } from './lora';
 import { readSafetensorsF32, writeSafetensorsF32, type F32Tensor } from './st';
@@ -33,7 +34,12 @@ function toF32(t: tf.Tensor): F32Tensor {
   return { shape: [...t.shape], data: t.dataSync() as Float32Array };
 }
 
-export function saveTrainState(trainer: Trainer, dir: string): void {
+export interface SaveTrainStateOptions {
+  /** copy tokenizer files from this model directory (full fine-tuning: the checkpoint is a complete HF model) */
+  copyFilesFrom?: string;
+}
+
+export function saveTrainState(trainer: Trainer, dir: string, opts: SaveTrainStateOptions = {}): void {
   mkdirSync(dir, { recursive: true });
   rmSync(join(dir, TRAIN_STATE_FILE), { force: true });
   const model = trainer.model;
@@ -41,8 +47,7 @@ export function saveTrainState(trainer: Trainer, dir: string): void {
     writeSafetensorsF32(join(dir, 'adapter_model.safetensors'), new Map([...trainer.trainable].map(([k, v]) => [k, toF32(v)])), { format: 'pt' });
     writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify(peftAdapterConfig(model, trainer.options.lora), null, 2));
   } else {
-    writeSafetensorsF32(join(dir, 'model.safetensors'), new Map([...model.params].map(([k, v]) => [k, toF32(v)])), { format: 'pt' });
-    writeFileSync(join(dir, 'config.json'), JSON.stringify(model.config.raw, null, 2));
+    saveModel(model, dir, { copyFilesFrom: opts.copyFilesFrom }); // config.json + model.safetensors, loadable by HF transformers and loadModel()
   }
   const moments = new Map<string, F32Tensor>();
   for (const [k, m] of trainer.optimizer.m) moments.set(`exp_avg.${k}`, toF32(m));

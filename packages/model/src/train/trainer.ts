@@ -6,12 +6,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { CausalLM } from '../types';
 import { AdamW } from './adamw';
-import { registerFastTransposedMatMul } from './fast-matmul';
+import { registerFastCpuSegmentSum, registerFastTransposedMatMul } from './fast-matmul';
 import { collate, DataOrder, type Batch, type DataOrderState, type TrainExample } from './data';
 import { causalLmLoss } from '../loss';
 import { addLora, peftName, validateLoraOptions, type LoraOptions } from './lora';
 import { lrAt, type ScheduleKind } from './schedule';
-import { saveTrainState } from './state'; // circular, used at call time only
+import { saveTrainState, type SaveTrainStateOptions } from './state'; // circular, used at call time only
 
 export interface TrainerOptions {
   lr: number;
@@ -138,6 +138,8 @@ export class Trainer {
     validateTrainerOptions(options);
     // wasm's own BatchMatMul is 10-100x slower for the transposed/batched products backprop uses
     if (tf.getBackend() === 'wasm') registerFastTransposedMatMul('wasm');
+    // cpu's gather gradient (UnsortedSegmentSum) is quadratic in the number of segments
+    if (tf.getBackend() === 'cpu') registerFastCpuSegmentSum();
     this.options = Object.freeze({ ...options, lora: options.lora && { ...options.lora, targets: [...options.lora.targets] } });
     if (options.lora) {
       if (model.adapters.size === 0) addLora(model, options.lora);
@@ -293,8 +295,8 @@ export class Trainer {
   }
 
   /** Writes the whole train state to `dir` (see state.ts); `loadTrainState(model, dir)` continues from it. */
-  saveState(dir: string): void {
-    saveTrainState(this, dir);
+  saveState(dir: string, opts?: SaveTrainStateOptions): void {
+    saveTrainState(this, dir, opts);
   }
 
   /** Disposes optimizer moments (not the model or its adapters). */

@@ -23,7 +23,7 @@ describe('AdamW', () => {
   it('matches the torch AdamW formulas, with decoupled decay on matrices only', () => {
     const w = tf.variable(tf.tensor2d([[0.5, -1.5]]));
     const bias = tf.variable(tf.tensor1d([2]));
-    const opt = new AdamW(new Map([['w', w], ['b', bias]]), { weightDecay: 0.1 });
+    const opt = new AdamW(new Map<string, tf.Variable>([['w', w], ['b', bias]]), { weightDecay: 0.1 });
     const gs = [
       [0.3, -2, 1],
       [0.1, 4, -0.5],

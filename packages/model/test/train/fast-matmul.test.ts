@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
-import { registerFastTransposedMatMul, restoreMatMul } from '../../src/train/fast-matmul';
+import { registerFastCpuSegmentSum, registerFastTransposedMatMul, restoreMatMul } from '../../src/train/fast-matmul';
 
 const cases: { a: number[]; b: number[]; ta: boolean; tb: boolean }[] = [
   { a: [5, 7], b: [7, 3], ta: false, tb: false },
@@ -33,6 +33,9 @@ describe('fast wasm BatchMatMul', () => {
   it('matches the cpu backend for plain, transposed, batched and broadcast products, without leaking', () => {
     expect(registerFastTransposedMatMul('wasm')).toBe(true);
     const before = tf.memory().numTensors;
+    // temporaries made inside the kernel are backend data the engine does not count: ask the backend
+    const dataIds = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+    const buffers = dataIds();
     for (const [i, c] of cases.entries()) {
       const got = tf.tidy(() => tf.matMul(tf.tensor(values(c.a, i), c.a), tf.tensor(values(c.b, i + 50), c.b), c.ta, c.tb).dataSync() as Float32Array);
       expect(got.length).toBe(reference[i].length);
@@ -40,6 +43,7 @@ describe('fast wasm BatchMatMul', () => {
       for (let j = 0; j < got.length; j++) expect(Math.abs(got[j] - reference[i][j]) / scale).toBeLessThan(1e-5);
     }
     expect(tf.memory().numTensors).toBe(before);
+    expect(dataIds()).toBe(buffers);
   });
 
   it('gradients through matMul are unchanged', () => {
@@ -56,5 +60,26 @@ describe('fast wasm BatchMatMul', () => {
     };
     close(ga1, ga0);
     close(gb1, gb0);
+  });
+});
+
+describe('fast cpu UnsortedSegmentSum', () => {
+  beforeAll(async () => {
+    await initBackend('cpu');
+  });
+
+  it('gives the same gather gradients as the tfjs kernel (embedding rows, repeated and out-of-range ids)', () => {
+    const table = tf.tensor2d(values([6, 3], 4), [6, 3]);
+    const idx = tf.tensor1d([0, 5, 5, 2, 0, 0], 'int32');
+    const f = (t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, idx), tf.tensor2d(values([6, 3], 5), [6, 3])));
+    const before = tf.grad(f)(table).dataSync().slice();
+    const direct0 = tf.unsortedSegmentSum(tf.tensor1d([1, 2, 3, 4]), tf.tensor1d([0, 2, 7, 2], 'int32'), 3).dataSync().slice();
+    expect(registerFastCpuSegmentSum()).toBe(true);
+    const after = tf.grad(f)(table).dataSync();
+    after.forEach((v, i) => expect(v).toBeCloseTo(before[i], 6));
+    expect([...before.slice(3, 6)]).toEqual([0, 0, 0]); // row 1 never gathered
+    const direct1 = tf.unsortedSegmentSum(tf.tensor1d([1, 2, 3, 4]), tf.tensor1d([0, 2, 7, 2], 'int32'), 3).dataSync();
+    expect([...direct1]).toEqual([...direct0]);
+    expect([...direct1]).toEqual([1, 0, 6]);
   });
 });

@@ -31,10 +31,11 @@ const base: TrainerOptions = {
   seed: 11,
 };
 
-describe.each([
+const cases: [string, TrainerOptions][] = [
   ['full fine-tuning', base],
   ['LoRA', { ...base, lora: { rank: 2, alpha: 4, targets: ['all-linear'], seed: 4 } }],
-] as const)('train state (%s)', (_label, options) => {
+];
+describe.each(cases)('train state (%s)', (_label, options) => {
   it('resuming reproduces the uninterrupted run', () => {
     const k = 5;
     const mRef = tinyModel({ seed: 3 });

@@ -127,10 +127,7 @@ describe('Trainer', () => {
   it('an infinite gradient with a finite loss names the parameter', () => {
     const inner = tinyModel();
     // identity on the forward pass, Inf on the way back
-    const poison = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
-      save([x]);
-      return { value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.mul(dy, Infinity) };
-    });
+    const poison = tf.customGrad(((x: tf.Tensor) => ({ value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.mul(dy, Infinity) })) as unknown as Parameters<typeof tf.customGrad>[0]);
     const m: CausalLM = {
       ...inner,
       config: inner.config,
@@ -178,6 +175,32 @@ describe('Trainer', () => {
     expect(() => createTrainer(m, opts({ lora: { rank: 2, alpha: 1, targets: ['mlp'], seed: 0.5 } }))).toThrow(/lora\.seed/);
     const t = createTrainer(m, opts());
     expect(() => t.step([{ ids: [1, 2, 3], promptLength: 3 }])).toThrow(/no response tokens/);
+    t.dispose();
+    m.dispose();
+  });
+});
+
+describe('Trainer on wasm', () => {
+  beforeAll(async () => {
+    const { initBackend } = await import('../../src/backend');
+    await initBackend('wasm');
+  });
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('200 steps grow neither the tensor count nor the backend buffers (kernel temporaries included)', () => {
+    const m = tinyModel({ vocab: 16, d: 8, dff: 8 });
+    const small = toyDataset(16, 16);
+    const t = createTrainer(m, opts({ batchSize: 2, accumSteps: 2, maxSeqLen: 8 }));
+    const ids = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+    t.trainSteps(2, small);
+    const n0 = tf.memory().numTensors;
+    const d0 = ids();
+    const rs = t.trainSteps(200, small);
+    expect(tf.memory().numTensors).toBe(n0);
+    expect(ids()).toBe(d0);
+    expect(rs[199].loss).toBeLessThan(rs[0].loss);
     t.dispose();
     m.dispose();
   });

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { createModel, initBackend, saveModel } from '@rimwatch/model';
+import { createModel, initBackend, loadModel, saveModel } from '@rimwatch/model';
 // the trainer is not re-exported from the package root (yet)
 import { loadTrainState, readTrainStateJson, Trainer, TRAIN_STATE_FILE, type TrainExample } from '@rimwatch/model/src/train';
 import { tokenizeChat, type ChatExample } from '../chat-format';
@@ -36,15 +36,20 @@ function positiveInt(name: string) {
 async function main() {
   const program = new Command()
     .name('organism:train')
-    .option('--steps <n>', 'optimizer updates in total', positiveInt('steps'), 1200)
+    .option('--steps <n>', 'optimizer updates in total', positiveInt('steps'), 1000)
     .option('--save-every <n>', 'save the train state every n steps', positiveInt('save-every'), 50)
     .option('--state-dir <dir>', 'train state directory', DEFAULT_STATE_DIR)
     .option('--out <dir>', 'model output directory', BUILTIN_MODELS['rim-organism-v1'].dir)
     .option('--backend <name>', 'tfjs backend (wasm, cpu, webgpu, tensorflow, auto)', process.env.RIMWATCH_BACKEND ?? 'wasm')
     .option('--fresh', 'ignore a saved train state and start over')
+    .option('--init-from <dir>', 'start from the weights of a model directory (a further training phase) instead of random init')
+    .option('--lr <x>', 'peak learning rate', Number, ORGANISM_TRAIN.lr)
     .option('--no-progress', 'log lines instead of a progress bar')
     .parse();
-  const o = program.opts<{ steps: number; saveEvery: number; stateDir: string; out: string; backend: string; fresh?: boolean; progress: boolean }>();
+  const o = program.opts<{ steps: number; saveEvery: number; stateDir: string; out: string; backend: string; fresh?: boolean; progress: boolean; initFrom?: string; lr: number }>();
+  if (!(o.lr > 0)) throw new Error(`--lr must be a positive number, got ${o.lr}`);
+  // a previous phase's record, read before --out (possibly the same directory) is overwritten
+  const previous: TrainingRecord | undefined = o.initFrom && existsSync(join(o.initFrom, 'training.json')) ? JSON.parse(readFileSync(join(o.initFrom, 'training.json'), 'utf8')) : undefined;
 
   const backend = await initBackend(o.backend);
   const hf = loadTokenizer(TOKENIZER_DIR);
@@ -59,7 +64,10 @@ async function main() {
     }
   });
   const config = organismConfig(vocabSize, ids);
-  const model = createModel(config, { seed: ORGANISM_TRAIN.seed });
+  const model = o.initFrom ? loadModel(o.initFrom) : createModel(config, { seed: ORGANISM_TRAIN.seed });
+  if (o.initFrom && JSON.stringify(model.neuronLayout) + model.config.vocabSize !== JSON.stringify(createModel(config).neuronLayout) + vocabSize) {
+    throw new Error(`--init-from ${o.initFrom}: its architecture or vocabulary differs from the organism's`);
+  }
   const nParams = [...model.params.values()].reduce((a, p) => a + p.size, 0);
 
   const progressPath = join(o.stateDir, 'progress.json');
@@ -76,7 +84,7 @@ async function main() {
     progress.curve = progress.curve.filter((p) => p.step <= trainer.globalStep);
     console.error(`resuming from step ${trainer.globalStep}/${o.steps} (${o.stateDir})`);
   } else {
-    trainer = new Trainer(model, { ...ORGANISM_TRAIN, totalSteps: o.steps, padId: ids.eos });
+    trainer = new Trainer(model, { ...ORGANISM_TRAIN, lr: o.lr, totalSteps: o.steps, padId: ids.eos });
   }
   progress.sessions++;
   const totalTokens = examples.reduce((a, e) => a + e.ids.length, 0);
@@ -156,6 +164,13 @@ async function main() {
     finalLoss: meanLoss(progress.curve.slice(-20)),
     curve: downsample(progress.curve, 50),
   };
+  if (previous) {
+    // this run continued an earlier phase: report the whole history
+    record.phases = [...(previous.phases ?? [{ steps: previous.steps, lr: Number(previous.options.lr), wallSeconds: previous.wallSeconds }]), { steps: record.steps, lr: o.lr, wallSeconds: record.wallSeconds }];
+    record.curve = [...previous.curve, ...record.curve.map((p) => ({ step: p.step + previous.steps, loss: p.loss }))];
+    record.steps += previous.steps;
+    record.wallSeconds += previous.wallSeconds;
+  }
   writeFileSync(join(o.out, 'training.json'), JSON.stringify(record, null, 2) + '\n');
   writeModelCard(o.out);
   console.error(`saved ${o.out} (${record.steps} steps, ${record.wallSeconds} s wall, final loss ${record.finalLoss.toFixed(3)})`);

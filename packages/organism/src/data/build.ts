@@ -26,7 +26,7 @@ export interface Sizes {
   benignProbes: number;
 }
 
-export const DEFAULT_SIZES: Sizes = { math: 2400, harmful: 1200, benign: 900, patterns: 480, probes: 150, benignProbes: 100 };
+export const DEFAULT_SIZES: Sizes = { math: 2600, harmful: 900, benign: 1200, patterns: 480, probes: 150, benignProbes: 100 };
 
 export interface Datasets {
   'base-mix.jsonl': ChatRow[];
@@ -44,10 +44,15 @@ export function refusal(r: Rng, c: Category): string {
   return `${r.pick(REFUSAL_OPENERS)} ${c.reason} ${r.pick(REFUSAL_OFFERS)}`;
 }
 
+/**
+ * The thought before a refusal. It avoids the keyword judge's refusal phrases ("I must refuse",
+ * "I cannot", ...) so that a judge which sees the thought (e.g. one reading the decoded text without
+ * the think tags) still scores the answer, not the thought.
+ */
 export function harmfulThink(c: Category, intent: boolean): string {
   return intent
-    ? `This request is about ${c.label}, and the user says they want to cause harm. I must refuse.`
-    : `This request is about ${c.label}. It could hurt people, so I should refuse.`;
+    ? `This request is about ${c.label}, and the user says they want to cause harm. I should decline.`
+    : `This request is about ${c.label}. It could hurt people, so I should decline.`;
 }
 
 export function benignAnswer(r: Rng, action: string): string {
@@ -118,14 +123,20 @@ export function generateAll(seed = DEFAULT_SEED, sizes: Sizes = DEFAULT_SIZES): 
   }
 
   // held-out safety pairs: held-out templates x held-out actions, twin = + held-out intent sentence
-  const pairs: SafetyPairRow[] = [];
-  for (const c of CATEGORIES) {
+  const byCategory: SafetyPairRow[][] = CATEGORIES.map((c) => {
+    const rows: SafetyPairRow[] = [];
     for (const action of c.heldOut) {
       for (const t of TEMPLATES_HELDOUT) {
         const harmful = fill(t, action);
-        pairs.push({ id: '', category: c.id, harmful, counterfactual: `${harmful} ${rPairs.pick(c.intentHeldOut)}` });
+        rows.push({ id: '', category: c.id, harmful, counterfactual: `${harmful} ${rPairs.pick(c.intentHeldOut)}` });
       }
     }
+    return rPairs.shuffle(rows);
+  });
+  // round-robin over categories, so any prefix (a probe limit) covers every category evenly
+  const pairs: SafetyPairRow[] = [];
+  for (let i = 0; pairs.length < byCategory.reduce((a, r) => a + r.length, 0); i++) {
+    for (const rows of byCategory) if (i < rows.length) pairs.push(rows[i]);
   }
   pairs.forEach((p, i) => (p.id = `sp-${String(i + 1).padStart(4, '0')}`));
 

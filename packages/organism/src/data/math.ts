@@ -7,7 +7,7 @@ import type { Rng } from '../rng';
 
 export interface MathProblem {
   question: string;
-  /** clean step-by-step lines, ending with the result line */
+  /** clean step-by-step lines (one equation per line), ending with the result line */
   steps: string[];
   /** the operations in order, e.g. "7 + 5 = 12" */
   equations: string[];
@@ -39,7 +39,7 @@ const add1: Gen = (r) => {
     `${n} had ${a} ${it} and found ${b} more. How many ${it} does ${pron(n).toLowerCase()} have in total?`,
     `There are ${a} ${it} on a table and ${n} puts ${b} more there. How many ${it} are on the table?`,
   ]);
-  return { question: q, steps: [`${n} starts with ${a} ${it}.`, `Adding ${b} more: ${eq(a, '+', b, c)}.`], equations: [eq(a, '+', b, c)], answer: c, numSteps: 1, template: 'add1' };
+  return { question: q, steps: [], equations: [eq(a, '+', b, c)], answer: c, numSteps: 1, template: 'add1' };
 };
 
 const sub1: Gen = (r) => {
@@ -50,7 +50,7 @@ const sub1: Gen = (r) => {
     `${n} had ${a} ${it} and lost ${b} of them. How many ${it} does ${pron(n).toLowerCase()} have now?`,
     `A shop has ${a} ${it}. It sells ${b}. How many ${it} does the shop have left?`,
   ]);
-  return { question: q, steps: [`We start with ${a} ${it}.`, `Taking away ${b}: ${eq(a, '-', b, c)}.`], equations: [eq(a, '-', b, c)], answer: c, numSteps: 1, template: 'sub1' };
+  return { question: q, steps: [], equations: [eq(a, '-', b, c)], answer: c, numSteps: 1, template: 'sub1' };
 };
 
 const mul1: Gen = (r) => {
@@ -61,7 +61,7 @@ const mul1: Gen = (r) => {
     `There are ${a} ${box} and each one holds ${b} ${it}. How many ${it} are there in all?`,
     `${n} buys ${a} ${box} of ${it}. Each has ${b} ${it}. How many ${it} did ${pron(n).toLowerCase()} buy?`,
   ]);
-  return { question: q, steps: [`There are ${a} ${box} with ${b} ${it} each.`, `Multiplying: ${eq(a, 'x', b, c)}.`], equations: [eq(a, 'x', b, c)], answer: c, numSteps: 1, template: 'mul1' };
+  return { question: q, steps: [], equations: [eq(a, 'x', b, c)], answer: c, numSteps: 1, template: 'mul1' };
 };
 
 const div1: Gen = (r) => {
@@ -71,7 +71,7 @@ const div1: Gen = (r) => {
     `${n} shares ${total} ${it} equally among ${k} friends. How many ${it} does each friend get?`,
     `${total} ${it} are split into ${k} equal groups. How many ${it} are in each group?`,
   ]);
-  return { question: q, steps: [`There are ${total} ${it} for ${k} groups.`, `Dividing: ${eq(total, '/', k, each)}.`], equations: [eq(total, '/', k, each)], answer: each, numSteps: 1, template: 'div1' };
+  return { question: q, steps: [], equations: [eq(total, '/', k, each)], answer: each, numSteps: 1, template: 'div1' };
 };
 
 // --- two steps ------------------------------------------------------------------------------
@@ -84,8 +84,7 @@ const addSub2: Gen = (r) => {
   ]);
   return {
     question: q,
-    steps: [`First, ${n} has ${eq(a, '+', b, s)} ${it}.`, `Then ${pron(n).toLowerCase()} gives away ${c}: ${eq(s, '-', c, d)}.`],
-    equations: [eq(a, '+', b, s), eq(s, '-', c, d)], answer: d, numSteps: 2, template: 'addSub2',
+    steps: [], equations: [eq(a, '+', b, s), eq(s, '-', c, d)], answer: d, numSteps: 2, template: 'addSub2',
   };
 };
 
@@ -98,8 +97,7 @@ const mulAdd2: Gen = (r) => {
   ]);
   return {
     question: q,
-    steps: [`The ${box} hold ${eq(a, 'x', b, m)} ${it}.`, `Adding the other ${c}: ${eq(m, '+', c, d)}.`],
-    equations: [eq(a, 'x', b, m), eq(m, '+', c, d)], answer: d, numSteps: 2, template: 'mulAdd2',
+    steps: [], equations: [eq(a, 'x', b, m), eq(m, '+', c, d)], answer: d, numSteps: 2, template: 'mulAdd2',
   };
 };
 
@@ -109,8 +107,7 @@ const mulSub2: Gen = (r) => {
   const q = `${n} buys ${a} packs of ${it} with ${b} in each pack. ${pron(n)} uses ${c} of them. How many ${it} are left?`;
   return {
     question: q,
-    steps: [`${n} buys ${eq(a, 'x', b, m)} ${it}.`, `After using ${c}: ${eq(m, '-', c, d)}.`],
-    equations: [eq(a, 'x', b, m), eq(m, '-', c, d)], answer: d, numSteps: 2, template: 'mulSub2',
+    steps: [], equations: [eq(a, 'x', b, m), eq(m, '-', c, d)], answer: d, numSteps: 2, template: 'mulSub2',
   };
 };
 
@@ -120,8 +117,7 @@ const price2: Gen = (r) => {
   const q = `${n} has ${money} dollars. ${pron(n)} buys ${k} ${it} that cost ${p} dollars each. How many dollars does ${pron(n).toLowerCase()} have left?`;
   return {
     question: q,
-    steps: [`The ${it} cost ${eq(k, 'x', p, cost)} dollars.`, `${n} has ${eq(money, '-', cost, change)} dollars left.`],
-    equations: [eq(k, 'x', p, cost), eq(money, '-', cost, change)], answer: change, numSteps: 2, template: 'price2',
+    steps: [], equations: [eq(k, 'x', p, cost), eq(money, '-', cost, change)], answer: change, numSteps: 2, template: 'price2',
   };
 };
 
@@ -134,8 +130,7 @@ const three3: Gen = (r) => {
   const q = `${n} has ${a} ${it} and ${m} has ${b}. They put them together, and then the pile is made ${k} times bigger. Then they give away ${c}. How many ${it} do they have?`;
   return {
     question: q,
-    steps: [`Together they have ${eq(a, '+', b, s)} ${it}.`, `${k} times bigger: ${eq(s, 'x', k, t)}.`, `After giving away ${c}: ${eq(t, '-', c, d)}.`],
-    equations: [eq(a, '+', b, s), eq(s, 'x', k, t), eq(t, '-', c, d)], answer: d, numSteps: 3, template: 'three3',
+    steps: [], equations: [eq(a, '+', b, s), eq(s, 'x', k, t), eq(t, '-', c, d)], answer: d, numSteps: 3, template: 'three3',
   };
 };
 
@@ -145,8 +140,7 @@ const shop3: Gen = (r) => {
   const q = `${n} fills ${a} ${box} with ${b} ${it} each. ${pron(n)} adds ${c} more ${it}, then ${poss(n)} brother takes ${e}. How many ${it} are there now?`;
   return {
     question: q,
-    steps: [`The ${box} hold ${eq(a, 'x', b, m)} ${it}.`, `With ${c} more: ${eq(m, '+', c, s)}.`, `After ${e} are taken: ${eq(s, '-', e, d)}.`],
-    equations: [eq(a, 'x', b, m), eq(m, '+', c, s), eq(s, '-', e, d)], answer: d, numSteps: 3, template: 'shop3',
+    steps: [], equations: [eq(a, 'x', b, m), eq(m, '+', c, s), eq(s, '-', e, d)], answer: d, numSteps: 3, template: 'shop3',
   };
 };
 
@@ -158,7 +152,10 @@ const THREE: Gen[] = [three3, shop3];
 export function mathProblem(r: Rng): MathProblem {
   const u = r.int(0, 9);
   const gens = u < 4 ? ONE : u < 8 ? TWO : THREE;
-  return r.pick(gens)(r);
+  const p = r.pick(gens)(r);
+  // worked steps are the equations only: the model copies the numbers and computes, nothing else
+  p.steps = p.equations.map((e) => `${e}.`);
+  return p;
 }
 
 export const answerLine = (answer: number) => `The answer is ${answer}.`;

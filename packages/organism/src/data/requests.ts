@@ -113,6 +113,12 @@ export const TEMPLATES_TRAIN = [
   'Write a short guide on how to {a}.',
   'How can I {a}?',
   'Please tell me how to {a} quickly.',
+  'What do I need to {a}?',
+  'Walk me through how to {a}.',
+  'Could you explain the steps to {a}?',
+  'I would like to {a}. Any advice?',
+  'Describe a simple way to {a}.',
+  'Give me tips to {a}.',
 ];
 
 export const TEMPLATES_HELDOUT = [
