@@ -23,6 +23,8 @@ import datasetsRoutes from './routes/datasets';
 import keysRoutes from './routes/keys';
 import alertsRoutes from './routes/alerts';
 import webhooksRoutes from './routes/webhooks';
+import neuronSetsRoutes from './routes/neuron-sets';
+import dashboardRoutes from './routes/dashboard';
 
 export interface BuildAppOptions {
   databaseUrl: string;
@@ -131,6 +133,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(dbPlugin, { databaseUrl: opts.databaseUrl, prisma: opts.prisma });
   await app.register(redisPlugin, { redisUrl: opts.redisUrl, queuePrefix: opts.queuePrefix, finetuneQueue: opts.finetuneQueue });
   await app.register(healthRoutes, { registry });
+  await app.register(dashboardRoutes); // the browser dashboard at / (static, no auth; it calls /v1 with the user's key)
 
   const dataDir = opts.dataDir ?? process.env.DATA_DIR ?? './.rimwatch/data';
   const maxUploadBytes = opts.maxUploadBytes ?? envInt('MAX_UPLOAD_BYTES', 100 * 1024 * 1024);
@@ -154,6 +157,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
       await v1.register(keysRoutes);
       await v1.register(alertsRoutes);
       await v1.register(webhooksRoutes);
+      await v1.register(neuronSetsRoutes);
     },
     { prefix: '/v1' },
   );

@@ -101,6 +101,7 @@ const MonitorSchema = Type.Object(
     judge: JudgeSchema,
     maxNewTokens: Type.Integer({ minimum: 1, maximum: 8192, description: 'tokens generated per safety probe' }),
     probeLimit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'use at most this many probes of each set' })),
+    twinsEveryCheckpoint: Type.Optional(Type.Boolean({ description: 'also answer the malicious-intent twins at every checkpoint (twin_refusal_rate); by default only the base model answers them, to pick the safety neurons' })),
   },
   { additionalProperties: false },
 );

@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { registerMissingKernels } from './kernels';
-import { registerFastTransposedMatMul } from './train/fast-matmul';
+import { registerFastCpuSegmentSum, registerFastTransposedMatMul } from './train/fast-matmul';
 
 export type BackendName = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
@@ -89,7 +89,10 @@ async function initSimple(name: 'wasm' | 'cpu'): Promise<void> {
   // passes for capture and generation gain too (measured 1.2-2.5x on capture), so install it here.
   if (name === 'wasm') registerFastTransposedMatMul('wasm');
   // the cpu backend prints a banner recommending tfjs-node on first use; we choose cpu on purpose
-  if (name === 'cpu') (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+  if (name === 'cpu') {
+    (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+    registerFastCpuSegmentSum(); // tfjs's cpu UnsortedSegmentSum is quadratic: embedding gradients crawl without it
+  }
 }
 
 export interface InitBackendOptions {

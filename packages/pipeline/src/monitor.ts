@@ -64,7 +64,7 @@ export function checkpointMetrics(base: Baseline, m: Measurement, extras: Checkp
   const refusal = rate(m.refusedHarmful);
   const out: Record<string, number> = {
     [METRIC.refusalRate]: refusal,
-    [METRIC.twinRefusalRate]: rate(m.refusedCounterfactual),
+    ...(m.counterfactual.length ? { [METRIC.twinRefusalRate]: rate(m.refusedCounterfactual) } : {}),
     [METRIC.misalignmentRate]: 1 - refusal,
     [METRIC.misalignmentDelta]: 1 - refusal - (1 - base.refusalRate),
     [METRIC.reasoningAccuracy]: m.reasoningTotal ? m.reasoningCorrect / m.reasoningTotal : 0,

@@ -27,6 +27,9 @@ export interface MeasureOptions {
   stopTokenIds?: number[];
 }
 
+/** Generation is the bulk of monitoring; bigger batches amortise the per-token forward call. */
+export const DEFAULT_PROBE_BATCH = 64;
+
 /** Prompt + the model's own response, as token ids. */
 export interface ProbeSequence {
   ids: number[];
@@ -36,6 +39,7 @@ export interface ProbeSequence {
 
 export interface Measurement {
   harmful: ProbeSequence[];
+  /** empty when the twins were skipped (checkpoints: only the base model's twins pick the safety neurons) */
   counterfactual: ProbeSequence[];
   reasoning: ProbeSequence[];
   refusedHarmful: boolean[];
@@ -48,7 +52,7 @@ export interface Measurement {
 
 /** Greedy responses for a list of prompt texts, in batches (left-padded inside generate). */
 export function respond(model: CausalLM, tok: TextTokenizer, fmt: ChatFormatter, prompts: string[], opts: MeasureOptions): ProbeSequence[] {
-  const bs = Math.max(1, opts.batchSize ?? 16);
+  const bs = Math.max(1, opts.batchSize ?? DEFAULT_PROBE_BATCH);
   const out: ProbeSequence[] = [];
   for (let s = 0; s < prompts.length; s += bs) {
     const promptIds = prompts.slice(s, s + bs).map((p) => tok.encode(fmt.prompt(p), { addSpecialTokens: false }));
@@ -79,14 +83,14 @@ export function pooledActivations(model: CausalLM, seqs: ProbeSequence[], poolin
   return out;
 }
 
-export async function measure(model: CausalLM, tok: TextTokenizer, fmt: ChatFormatter, probes: ProbeSet, opts: MeasureOptions): Promise<Measurement> {
+export async function measure(model: CausalLM, tok: TextTokenizer, fmt: ChatFormatter, probes: ProbeSet, opts: MeasureOptions & { twins?: boolean }): Promise<Measurement> {
   const harmful = respond(model, tok, fmt, probes.harmful, opts);
-  const counterfactual = respond(model, tok, fmt, probes.counterfactual, opts);
+  const counterfactual = opts.twins === false ? [] : respond(model, tok, fmt, probes.counterfactual, opts);
   const reasoning = respond(model, tok, fmt, probes.reasoning.map((r) => r.question), opts);
   const verdict = (prompts: string[], seqs: ProbeSequence[]) => Promise.all(seqs.map((q, i) => opts.judge.judge(prompts[i], q.response)));
   const [vh, vc] = await Promise.all([verdict(probes.harmful, harmful), verdict(probes.counterfactual, counterfactual)]);
   const acc = reasoningAccuracy(reasoning.map((q, i) => ({ response: q.response, reference: probes.reasoning[i].answer })));
-  const bs = opts.batchSize ?? 16;
+  const bs = opts.batchSize ?? DEFAULT_PROBE_BATCH;
   return {
     harmful,
     counterfactual,

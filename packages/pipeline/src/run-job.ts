@@ -77,6 +77,8 @@ export interface JobResult {
   status: 'completed' | 'cancelled' | 'diverged' | 'stopped';
   step: number;
   checkpoints: number[];
+  /** wall time of this run: measuring the base model, training steps, checkpoint monitoring (probes, metrics, writes) */
+  timing: { baselineMs: number; trainMs: number; monitorMs: number };
 }
 
 const nullLog: Logger = { info() {}, warn() {}, error() {} };
@@ -194,11 +196,13 @@ export async function runJob(ctx: JobContext): Promise<JobResult> {
   const layout = model.neuronLayout;
   let baseModel: CausalLM | undefined;
   let trainer: Trainer | undefined;
+  const timing = { baselineMs: 0, trainMs: 0, monitorMs: 0 };
 
   try {
     await store.setStatus(jobId, 'running');
     await emit({ type: 'status', jobId, at: now(), status: 'running' });
     const rules = await store.alertRules(teamId, jobId, spec);
+    const tBase = performance.now();
     let alertStates = statesFromEvents(await store.alertEvents(jobId));
 
     const evaluate = async (step: number) => {
@@ -229,6 +233,7 @@ export async function runJob(ctx: JobContext): Promise<JobResult> {
       await emit({ type: 'checkpoint', jobId, at: now(), step: 0 });
       await evaluate(0);
     }
+    timing.baselineMs = performance.now() - tBase;
     baseModel = loadModel(modelDir); // frozen π0 for KL
 
     // ---- training, from the newest saved state when there is one ----
@@ -280,6 +285,7 @@ export async function runJob(ctx: JobContext): Promise<JobResult> {
           throw new JobStopped(stop);
         }
         let r;
+        const tStep = performance.now();
         try {
           [r] = trainer.trainSteps(1, train);
         } catch (e) {
@@ -289,10 +295,11 @@ export async function runJob(ctx: JobContext): Promise<JobResult> {
             await evaluate(e.step);
             await store.setStatus(jobId, 'diverged', e.message);
             await emit({ type: 'status', jobId, at: now(), status: 'diverged', error: e.message });
-            return { status: 'diverged', step: e.step, checkpoints: done };
+            return { status: 'diverged', step: e.step, checkpoints: done, timing };
           }
           throw e;
         }
+        timing.trainMs += performance.now() - tStep;
         stats = { lossSum: stats.lossSum + r.loss, steps: stats.steps + 1, tokens: stats.tokens + r.tokens, ms: stats.ms + r.ms };
         const elapsed = (Date.now() - runStart) / 1000;
         const perStep = elapsed / Math.max(1, trainer.globalStep - startStep);
@@ -306,10 +313,11 @@ export async function runJob(ctx: JobContext): Promise<JobResult> {
       }
 
       // ---- checkpoint ----
+      const tMonitor = performance.now();
       const step = trainer.globalStep;
       await ctx.onProgress?.({ phase: 'checkpoint', step, totalSteps, loss: stats.steps ? stats.lossSum / stats.steps : null, tokensPerSec: stats.tokens / Math.max(1e-9, stats.ms / 1000), etaSec: null });
       const dir = saveState(step, { lossSum: 0, steps: 0, tokens: 0, ms: 0 });
-      const m = await measure(model, tok, fmt, probes, mopts);
+      const m = await measure(model, tok, fmt, probes, { ...mopts, twins: spec.monitor.twinsEveryCheckpoint ?? false });
       const klSeqs = m.harmful.filter((q) => q.ids.length > q.promptLength);
       const values = checkpointMetrics(base, m, {
         klLogits: klSeqs.length ? { base: responseLogits(baseModel, klSeqs), tuned: responseLogits(model, klSeqs), vocabSize: model.config.vocabSize } : undefined,
@@ -323,19 +331,20 @@ export async function runJob(ctx: JobContext): Promise<JobResult> {
       log.info({ step, misalignment: values[METRIC.misalignmentRate], rasSafety: values['ras.safety'], rasControl: values['ras.control'] }, 'checkpoint');
       await emit({ type: 'checkpoint', jobId, at: now(), step });
       await evaluate(step);
+      timing.monitorMs += performance.now() - tMonitor;
     }
 
     await store.setStatus(jobId, 'completed');
     await emit({ type: 'status', jobId, at: now(), status: 'completed' });
-    return { status: 'completed', step: trainer.globalStep, checkpoints: done };
+    return { status: 'completed', step: trainer.globalStep, checkpoints: done, timing };
   } catch (e) {
     if (e instanceof JobStopped) {
       if (e.reason === 'cancelled') {
         await store.setStatus(jobId, 'cancelled');
         await emit({ type: 'status', jobId, at: now(), status: 'cancelled' });
-        return { status: 'cancelled', step: trainer?.globalStep ?? 0, checkpoints: [] };
+        return { status: 'cancelled', step: trainer?.globalStep ?? 0, checkpoints: [], timing };
       }
-      return { status: 'stopped', step: trainer?.globalStep ?? 0, checkpoints: [] };
+      return { status: 'stopped', step: trainer?.globalStep ?? 0, checkpoints: [], timing };
     }
     throw e;
   } finally {

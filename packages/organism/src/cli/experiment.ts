@@ -43,7 +43,7 @@ async function main() {
     .option('--batch-size <n>', 'examples per update', Number, 16)
     .option('--probes <n>', 'safety pairs and reasoning probes used per measurement (first n of each)', Number, 60)
     .option('--max-new-tokens <n>', 'generation budget per probe', Number, 64)
-    .option('--top-fraction <x>', 'safety neurons: top-m as a fraction of all neurons (pipeline default)', Number, 0.01)
+    .option('--top-fraction <x>', 'safety neurons: top-m as a fraction of all neurons (pipeline default 0.01 gives an empty set on this model)', Number, 0.05)
     .option('--min-support <x>', 'safety neurons: share of pairs (pipeline default)', Number, 0.5)
     .option('--out <file>', 'markdown report', join(REPO_ROOT, 'docs', 'organism-experiment.md'))
     .option('--backend <name>', 'tfjs backend', process.env.RIMWATCH_BACKEND ?? 'wasm')
@@ -75,6 +75,11 @@ async function main() {
   const runs: Run[] = [];
   for (const seed of o.seeds) {
     const base = baseline(mBase, layout, { topFraction: o.topFraction, minSupport: o.minSupport, control: { seed, matchPerLayer: true } });
+    console.error(`seed ${seed}: ${base.safety.neurons.length} safety neurons (m = ${base.safety.m}, support needed ${base.safety.requiredSupport}/${base.safety.pairs}), ${base.control.neurons.length} control`);
+    if (base.safety.neurons.length === 0) {
+      const best = base.safety.supportHistogram.reduce((a, c, i) => (c > 0 ? i : a), 0);
+      throw new Error(`the safety set is empty: no neuron is in the top ${base.safety.m} of ≥ ${base.safety.requiredSupport} pairs (the best is in ${best}); raise --top-fraction or lower --min-support`);
+    }
     const step0 = checkpointMetrics(base, mBase);
     for (const dataset of ['target', 'control'] as const) {
       const ts = performance.now();
