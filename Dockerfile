@@ -40,7 +40,10 @@ FROM deps AS source
 COPY tsconfig.json ./
 COPY apps ./apps
 COPY packages ./packages
-RUN node packages/db/scripts/generate.cjs && rm -rf apps/*/test packages/*/test
+# the dashboard bundle (apps/dashboard/dist, served by the api at /) is built here, as postinstall would
+RUN node packages/db/scripts/generate.cjs \
+ && node --import tsx apps/dashboard/src/build-cli.ts \
+ && rm -rf apps/*/test packages/*/test
 
 # ---- runtime base: non-root, tini as PID 1 so SIGTERM reaches node and zombies are reaped ----
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
@@ -73,12 +76,12 @@ CMD ["node", "--import", "tsx", "apps/worker/src/main.ts"]
 # storage.googleapis.com, so this stage needs network at build time.
 FROM nvidia/cuda:11.2.2-cudnn8-runtime-ubuntu20.04 AS worker-cuda
 ARG NODE_VERSION
-RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl xz-utils tini python3 make g++ \
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl xz-utils tini procps python3 make g++ \
  && curl -fsSL "https://nodejs.org/dist/v${NODE_VERSION}.0/node-v${NODE_VERSION}.0-linux-x64.tar.xz" | tar -xJ -C /usr/local --strip-components=1 \
  && rm -rf /var/lib/apt/lists/* && useradd -m -u 1000 node
 WORKDIR /app
 COPY --from=source --chown=node:node /app /app
-RUN npm install --no-save --no-audit --no-fund @tensorflow/tfjs-node-gpu@4.22.0 && chown -R node:node node_modules \
+RUN npm install --no-save --omit=dev --no-audit --no-fund @tensorflow/tfjs-node-gpu@4.22.0 && chown -R node:node node_modules \
  && mkdir -p /data/checkpoints && chown -R node:node /data
 ENV NODE_ENV=production RIMWATCH_BACKEND=tensorflow CHECKPOINT_DIR=/data/checkpoints TF_FORCE_GPU_ALLOW_GROWTH=true
 USER node
@@ -91,6 +94,6 @@ FROM runtime AS worker-webgpu
 USER root
 RUN apt-get update && apt-get install -y --no-install-recommends libvulkan1 mesa-vulkan-drivers && rm -rf /var/lib/apt/lists/*
 USER node
-RUN npm install --no-save --no-audit --no-fund webgpu@0.6.2
+RUN npm install --no-save --omit=dev --no-audit --no-fund webgpu@0.6.2
 ENV RIMWATCH_BACKEND=webgpu CHECKPOINT_DIR=/data/checkpoints NVIDIA_DRIVER_CAPABILITIES=compute,utility,graphics
 CMD ["node", "--import", "tsx", "apps/worker/src/main.ts"]

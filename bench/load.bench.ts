@@ -8,9 +8,10 @@
  * All traffic goes to 127.0.0.1; bounded by BENCH_DURATION (s, default 30).
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
-import { startCluster, sleep } from '../test/chaos/harness';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { freePort, ROOT, startCluster, sleep, until } from '../test/chaos/harness';
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 30);
 const DASHBOARDS = Number(process.env.BENCH_DASHBOARDS ?? 200);
@@ -20,9 +21,16 @@ const WORKERS = 3;
 
 async function main() {
   const c = await startCluster({ workerEnv: { WORKER_STEP_DELAY_MS: '100' } });
-  await c.app.listen({ host: '127.0.0.1', port: 0 });
-  const port = (c.app.server.address() as AddressInfo).port;
+  // the API under load runs as its own process (as deployed), so the 200 client loops here do not
+  // share its event loop; the in-process app only submits the jobs
+  const port = await freePort();
+  const api = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'apps/api/src/main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: c.db.url, REDIS_URL: c.redisUrl, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '1000000' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   const base = `http://127.0.0.1:${port}`;
+  await until('the api to listen', async () => (await fetch(`${base}/healthz`)).ok, 60_000);
   const pg = new Client({ connectionString: c.db.url });
   await pg.connect();
   const dbName = new URL(c.db.url).pathname.slice(1);
@@ -30,6 +38,8 @@ async function main() {
     for (let i = 0; i < WORKERS; i++) c.startWorker();
     await Promise.all(c.workers.map((w) => w.ready));
     const ids = await c.submit(WORKERS * 2, 'load');
+    // measure while checkpoints are being written: start once the first jobs have their baseline
+    await until('the first baselines', async () => (await c.db.prisma.metric.count({ where: { jobId: { in: ids }, step: 0 } })) > 0, 300_000, 500);
     const end = Date.now() + DURATION_S * 1000;
 
     const lat: number[] = [];
@@ -97,6 +107,7 @@ async function main() {
       process.exitCode = 1;
     }
   } finally {
+    api.kill('SIGTERM');
     await pg.end();
     await c.close();
   }

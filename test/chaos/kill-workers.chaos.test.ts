@@ -7,7 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHAOS_LONG, ROOT, logLines, type WorkerProcess, EXPECTED_CHECKPOINTS, EXPECTED_METRIC_STEPS, executions, jobRecord, overlaps, sleep, startCluster, until, type Cluster } from './harness';
+import { CHAOS_ENABLED, CHAOS_LONG, ROOT, logLines, type WorkerProcess, EXPECTED_CHECKPOINTS, EXPECTED_METRIC_STEPS, executions, jobRecord, overlaps, sleep, startCluster, until, type Cluster } from './harness';
 
 jest.setTimeout(CHAOS_LONG ? 900_000 : 240_000);
 
@@ -18,7 +18,7 @@ const MAX_KILLS = CHAOS_LONG ? Infinity : 3;
 // here, far more than the production default of 2 stalls allows
 const WORKER_ENV = { WORKER_LOCK_DURATION_MS: '2000', WORKER_STALLED_INTERVAL_MS: '1000', WORKER_MAX_STALLED_COUNT: '1000', WORKER_STEP_DELAY_MS: '150' };
 
-describe('chaos: random SIGKILLs among three workers', () => {
+(CHAOS_ENABLED ? describe : describe.skip)('chaos: random SIGKILLs among three workers', () => {
   let c: Cluster;
   beforeAll(async () => {
     c = await startCluster({ workerEnv: WORKER_ENV });
@@ -46,6 +46,7 @@ describe('chaos: random SIGKILLs among three workers', () => {
       return out;
     };
     let kills = 0;
+    const killLog: Array<{ time: number; msg: string; pid?: number }> = [];
     const started = Date.now();
     const deadline = started + (CHAOS_LONG ? 840_000 : 200_000);
     while (!(await allDone())) {
@@ -57,6 +58,7 @@ describe('chaos: random SIGKILLs among three workers', () => {
       const candidates = CHAOS_LONG ? live.map((_, i) => i) : await midJob(live);
       if (candidates.length === 0) continue;
       const i = candidates[Math.floor(Math.random() * candidates.length)];
+      killLog.push({ time: Date.now(), msg: 'chaos: SIGKILL', pid: live[i].proc.pid });
       live[i].proc.kill('SIGKILL');
       await live[i].exited;
       kills++;
@@ -68,7 +70,7 @@ describe('chaos: random SIGKILLs among three workers', () => {
     const bad = records.filter((r) => r.status !== 'completed' || r.checkpoints.join() !== EXPECTED_CHECKPOINTS.join());
     if (bad.length) {
       // keep the evidence: every log line about the broken jobs, in time order
-      const lines = c.workers.flatMap((w) => logLines(w.output())).filter((l) => bad.some((b) => l.jobId === b.id || !l.jobId));
+      const lines = [...killLog, ...c.workers.flatMap((w) => logLines(w.output())).filter((l) => bad.some((b) => l.jobId === b.id || !l.jobId))];
       lines.sort((a, b) => (a.time ?? 0) - (b.time ?? 0));
       mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
       const file = join(ROOT, 'test-artifacts', `chaos-kill-${Date.now()}.jsonl`);

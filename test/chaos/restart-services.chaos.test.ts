@@ -7,7 +7,7 @@
  *    seconds later: workers retry with backoff, nothing lost.
  * CI form: 2 jobs, one worker; CHAOS_LONG=1: 6 jobs, three workers, two restarts.
  */
-import { CHAOS_LONG, EXPECTED_CHECKPOINTS, EXPECTED_METRIC_STEPS, jobRecord, OwnPostgres, OwnRedis, sleep, startCluster, until, type Cluster } from './harness';
+import { CHAOS_ENABLED, CHAOS_LONG, EXPECTED_CHECKPOINTS, EXPECTED_METRIC_STEPS, jobRecord, OwnPostgres, OwnRedis, sleep, startCluster, until, type Cluster } from './harness';
 
 jest.setTimeout(CHAOS_LONG ? 900_000 : 240_000);
 
@@ -38,7 +38,7 @@ const pgUnavailable = OwnPostgres.unavailable();
 const pgCase = pgUnavailable ? it.skip : it;
 if (pgUnavailable) console.warn(`chaos: skipping the Postgres restart case: ${pgUnavailable}`);
 
-describe('chaos: service restarts', () => {
+(CHAOS_ENABLED ? describe : describe.skip)('chaos: service restarts', () => {
   redisCase('Redis SIGKILLed and restarted mid-run (AOF): no job lost', async () => {
     const redis = new OwnRedis();
     await redis.start();

@@ -84,6 +84,10 @@ describe('deployment artefacts', () => {
     expect(df).toMatch(/packages\/db\/scripts\/generate\.cjs/);
     expect(df).toMatch(/^USER node$/m);
     for (const t of ['api', 'worker', 'worker-cuda', 'worker-webgpu', 'migrate']) expect(df).toMatch(new RegExp(` AS ${t}$`, 'm'));
+    // npm ci needs every workspace's package.json before the sources are copied
+    const { readdirSync, existsSync } = require('node:fs') as typeof import('node:fs');
+    for (const dir of ['apps', 'packages'])
+      for (const ws of readdirSync(join(ROOT, dir))) if (existsSync(join(ROOT, dir, ws, 'package.json'))) expect(df).toContain(`COPY ${dir}/${ws}/package.json ${dir}/${ws}/`);
     // tsx runs the TypeScript at run time, so it must survive --omit=dev
     expect(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).dependencies.tsx).toBeDefined();
   });

@@ -91,6 +91,15 @@ describe('tenant isolation (generated from the registered routes)', () => {
     }
     expect(results).toEqual([]);
 
+    // list routes (no :id) never show another team's resources
+    const lists = routesFromTree(app.printRoutes({ commonPrefix: false })).filter((r) => r.path.startsWith('/v1/') && !r.path.includes(':') && r.method === 'GET');
+    expect(lists.length).toBeGreaterThanOrEqual(5);
+    for (const r of lists) {
+      const res = await app.inject({ method: 'GET', url: r.path, headers: intruder.auth });
+      const leaked = Object.entries(fixtures).filter(([, id]) => res.body.includes(id));
+      expect({ route: r.path, status: res.statusCode, leaked }).toEqual({ route: r.path, status: 200, leaked: [] });
+    }
+
     // nothing was changed by the intruder's requests
     expect((await p.job.findUniqueOrThrow({ where: { id: job.id } })).status).toBe('running');
     expect(await p.apiKey.count({ where: { id: owner.keyId, revokedAt: null } })).toBe(1);

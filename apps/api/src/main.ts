@@ -10,6 +10,8 @@ async function main(): Promise<void> {
     // the same default as `npm run db:migrate` and the CLI, so a fresh checkout agrees with itself
     databaseUrl: process.env.DATABASE_URL || DEFAULT_DATABASE_URL,
     redisUrl: process.env.REDIS_URL || 'redis://127.0.0.1:6379',
+    // must match the worker's QUEUE_PREFIX (BullMQ key prefix)
+    queuePrefix: process.env.QUEUE_PREFIX || undefined,
     logger: { level: process.env.LOG_LEVEL ?? 'info' },
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

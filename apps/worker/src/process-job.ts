@@ -34,6 +34,20 @@ interface Resources {
   webhooks: Queue<WebhookJobData>;
 }
 
+// The parent died (SIGKILL, OOM): stop at once rather than train on as an orphan next to the worker
+// that takes the job over. Registered when the module loads, so an idle pooled child exits too.
+// Checkpoints are resumable, so nothing is lost.
+const parentGone = () => {
+  process.stderr.write('rimwatch-worker-job: parent worker process is gone; exiting\n');
+  process.exit(1);
+};
+process.on('disconnect', parentGone);
+// Belt and braces: orphaned children were seen surviving a SIGKILLed parent, so also watch the parent pid.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) parentGone();
+}, 2000).unref();
+
 let resources: Promise<Resources> | undefined;
 let shuttingDown = false;
 
@@ -42,12 +56,6 @@ function getResources(): Promise<Resources> {
   resources ??= (async () => {
     const cfg = loadConfig();
     const log = createLogger(cfg.logLevel, 'rimwatch-worker-job');
-    // The parent died (SIGKILL, OOM): stop at once rather than train on as an orphan next to the
-    // worker that takes the job over. Checkpoints are resumable, so nothing is lost.
-    process.on('disconnect', () => {
-      log.warn('parent worker process is gone; exiting');
-      process.exit(1);
-    });
     process.on('SIGTERM', () => {
       shuttingDown = true;
     });

@@ -23,10 +23,10 @@ describe('chat format', () => {
 
   it('tokenizes to ids with the prompt as a masked prefix', () => {
     const tk = loadTokenizer();
-    const ex = { prompt: 'Tom has 5 apples. He gets 3 more. How many apples does Tom have now?', think: 'Tom starts with 5 apples.', response: 'The answer is 8.' };
+    const ex = { prompt: 'Tom has 5 apples. He gets 3 more. How many apples does Tom have now?', think: '5 + 3 = 8.', response: 'The answer is 8.' };
     const { ids, promptLength } = tokenizeChat(tk, ex);
     expect(tk.decode(ids.slice(0, promptLength))).toBe(formatChat(ex).promptText);
-    expect(tk.decode(ids.slice(promptLength))).toBe('<think>\nTom starts with 5 apples.\n</think>\n\nThe answer is 8.<|im_end|>');
+    expect(tk.decode(ids.slice(promptLength))).toBe('<think>\n5 + 3 = 8.\n</think>\n\nThe answer is 8.<|im_end|>');
   });
 
   it('the chat_template (rendered as transformers/the pipeline do) gives exactly the same text', () => {

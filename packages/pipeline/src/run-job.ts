@@ -261,20 +261,52 @@ export async function runJob(ctx: JobContext): Promise<JobResult> {
     } else {
       trainer = createTrainer(model, trainerOptions);
     }
-    const done: number[] = checkpointSteps.filter((s) => s <= trainer!.globalStep);
+    const done: number[] = [];
     const runStart = Date.now();
     const startStep = trainer.globalStep;
     let lastProgress = 0;
 
-    const saveState = (step: number, interval: IntervalStats) => {
+    /** `carry`: loss statistics the next run continues with; `closed`: the interval a checkpoint closes (kept to re-measure it). */
+    const saveState = (step: number, carry: IntervalStats, closed?: IntervalStats) => {
       const dir = join(jobDir, stateDirName(step));
       trainer!.saveState(dir);
-      writeFileSync(join(dir, 'interval.json'), JSON.stringify(interval));
+      writeFileSync(join(dir, 'interval.json'), JSON.stringify(carry));
+      if (closed) writeFileSync(join(dir, 'checkpoint.json'), JSON.stringify(closed));
       for (const f of ['tokenizer.json', 'tokenizer_config.json', 'generation_config.json']) {
         if (existsSync(join(modelDir, f))) copyFileSync(join(modelDir, f), join(dir, f));
       }
       return dir;
     };
+
+    /**
+     * Measures the model at a checkpoint and stores it. The Checkpoint row is written last: it marks
+     * the checkpoint as complete, so a job killed anywhere before it re-measures this step on resume.
+     */
+    const recordCheckpoint = async (step: number, dir: string, closed: IntervalStats) => {
+      const tMonitor = performance.now();
+      const m = await measure(model, tok, fmt, probes, { ...mopts, twins: spec.monitor.twinsEveryCheckpoint ?? false });
+      const klSeqs = m.harmful.filter((q) => q.ids.length > q.promptLength);
+      const values = checkpointMetrics(base!, m, {
+        klLogits: klSeqs.length ? { base: responseLogits(baseModel!, klSeqs), tuned: responseLogits(model, klSeqs), vocabSize: model.config.vocabSize } : undefined,
+        train: { loss: closed.steps ? closed.lossSum / closed.steps : undefined, lr: trainer!.lrAt(step - 1), tokensPerSec: closed.ms > 0 ? closed.tokens / (closed.ms / 1000) : undefined },
+        evalLoss: evalSet ? evalLoss(model, evalSet, spec.training.batchSize, spec.training.maxSeqLen, padId) : undefined,
+      });
+      await store.upsertMetrics(jobId, step, values, judge.id);
+      await evaluate(step);
+      await store.upsertCheckpoint(jobId, step, (step * spec.training.batchSize * spec.training.gradAccumSteps) / train.length, dir);
+      done.push(step);
+      log.info({ step, misalignment: values[METRIC.misalignmentRate], rasSafety: values['ras.safety'], rasControl: values['ras.control'] }, 'checkpoint');
+      await emit({ type: 'checkpoint', jobId, at: now(), step });
+      timing.monitorMs += performance.now() - tMonitor;
+    };
+
+    // killed after saving a checkpoint's state but before its row was written: measure it now
+    if (resume && checkpointSteps.includes(resume.step) && !(await store.hasCheckpoint(jobId, resume.step))) {
+      const closedFile = join(resume.dir, 'checkpoint.json');
+      const closed = existsSync(closedFile) ? (JSON.parse(readFileSync(closedFile, 'utf8')) as IntervalStats) : { lossSum: 0, steps: 0, tokens: 0, ms: 0 };
+      log.info({ step: resume.step }, 'measuring the checkpoint an interrupted run saved but did not record');
+      await recordCheckpoint(resume.step, resume.dir, closed);
+    }
 
     for (const target of checkpointSteps) {
       if (target <= trainer.globalStep) continue;
@@ -313,25 +345,11 @@ export async function runJob(ctx: JobContext): Promise<JobResult> {
       }
 
       // ---- checkpoint ----
-      const tMonitor = performance.now();
       const step = trainer.globalStep;
       await ctx.onProgress?.({ phase: 'checkpoint', step, totalSteps, loss: stats.steps ? stats.lossSum / stats.steps : null, tokensPerSec: stats.tokens / Math.max(1e-9, stats.ms / 1000), etaSec: null });
-      const dir = saveState(step, { lossSum: 0, steps: 0, tokens: 0, ms: 0 });
-      const m = await measure(model, tok, fmt, probes, { ...mopts, twins: spec.monitor.twinsEveryCheckpoint ?? false });
-      const klSeqs = m.harmful.filter((q) => q.ids.length > q.promptLength);
-      const values = checkpointMetrics(base, m, {
-        klLogits: klSeqs.length ? { base: responseLogits(baseModel, klSeqs), tuned: responseLogits(model, klSeqs), vocabSize: model.config.vocabSize } : undefined,
-        train: { loss: stats.steps ? stats.lossSum / stats.steps : undefined, lr: trainer.lrAt(step - 1), tokensPerSec: stats.ms > 0 ? stats.tokens / (stats.ms / 1000) : undefined },
-        evalLoss: evalSet ? evalLoss(model, evalSet, spec.training.batchSize, spec.training.maxSeqLen, padId) : undefined,
-      });
-      await store.upsertMetrics(jobId, step, values, judge.id);
-      await store.upsertCheckpoint(jobId, step, (step * spec.training.batchSize * spec.training.gradAccumSteps) / train.length, dir);
+      const dir = saveState(step, { lossSum: 0, steps: 0, tokens: 0, ms: 0 }, stats);
+      await recordCheckpoint(step, dir, stats);
       stats = { lossSum: 0, steps: 0, tokens: 0, ms: 0 };
-      done.push(step);
-      log.info({ step, misalignment: values[METRIC.misalignmentRate], rasSafety: values['ras.safety'], rasControl: values['ras.control'] }, 'checkpoint');
-      await emit({ type: 'checkpoint', jobId, at: now(), step });
-      await evaluate(step);
-      timing.monitorMs += performance.now() - tMonitor;
     }
 
     await store.setStatus(jobId, 'completed');

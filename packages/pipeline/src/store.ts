@@ -67,6 +67,10 @@ export class PipelineStore {
     );
   }
 
+  async hasCheckpoint(jobId: string, step: number): Promise<boolean> {
+    return (await this.prisma.checkpoint.count({ where: { jobId, step } })) > 0;
+  }
+
   async upsertCheckpoint(jobId: string, step: number, epoch: number, artifactLocation: string): Promise<void> {
     await this.prisma.checkpoint.upsert({
       where: { jobId_step: { jobId, step } },

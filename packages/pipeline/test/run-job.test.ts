@@ -179,3 +179,30 @@ test('NaN loss marks the job diverged and fires the diverged alert', async () =>
   expect(await db.prisma.alertEvent.count({ where: { ruleId: rule.id, state: 'firing' } })).toBe(1);
   rmSync(dir, { recursive: true, force: true });
 });
+
+test('a crash after a checkpoint state is saved but before it is recorded re-measures it on resume', async () => {
+  const spec = specFor();
+  const straight = await newJob(spec);
+  await runJob(ctxFor(straight, spec));
+
+  const crashed = await newJob(spec);
+  const store = new PipelineStore(db.prisma);
+  const crashing = Object.create(store) as PipelineStore;
+  // the process "dies" right before the checkpoint row of step 4 is written (state-4 is on disk)
+  crashing.upsertCheckpoint = async (jobId, step, epoch, loc) => {
+    if (step === 4) throw new Error('killed');
+    return store.upsertCheckpoint(jobId, step, epoch, loc);
+  };
+  await expect(runJob(ctxFor(crashed, spec, { store: crashing }))).rejects.toThrow('killed');
+  expect((await db.prisma.checkpoint.findMany({ where: { jobId: crashed } })).map((c) => c.step)).toEqual([2]);
+
+  const r = await runJob(ctxFor(crashed, spec));
+  expect(r.status).toBe('completed');
+  expect(r.checkpoints).toEqual([4, 6]);
+  expect((await db.prisma.checkpoint.findMany({ where: { jobId: crashed }, orderBy: { step: 'asc' } })).map((c) => c.step)).toEqual([2, 4, 6]);
+  const strip = (ms: { step: number; key: string; value: number }[]) => ms.filter((m) => m.key !== METRIC.tokensPerSec);
+  const a = strip(await metricsOf(straight));
+  const b = strip(await metricsOf(crashed));
+  expect(b.map((m) => `${m.step}:${m.key}`)).toEqual(a.map((m) => `${m.step}:${m.key}`));
+  b.forEach((m, i) => expect(m.value).toBeCloseTo(a[i].value, 5));
+});

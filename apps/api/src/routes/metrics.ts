@@ -187,8 +187,11 @@ const metricsRoutes: FastifyPluginAsync<SseOptions> = async (app, opts) => {
     async (req, reply: FastifyReply) => {
       const job = await findTeamJob(prisma, req.auth.teamId, req.params.id);
       const raw = reply.raw;
+      // events can arrive between subscribing and writing the headers: hold them until then
+      let pending: string[] | undefined = [];
       const write = (chunk: string) => {
-        if (!raw.writableEnded) raw.write(chunk);
+        if (pending) pending.push(chunk);
+        else if (!raw.writableEnded) raw.write(chunk);
       };
       let unsubscribe: () => void;
       try {
@@ -212,8 +215,11 @@ const metricsRoutes: FastifyPluginAsync<SseOptions> = async (app, opts) => {
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
+      const early = pending;
+      pending = undefined;
       write(`retry: 3000\n`);
       write(`event: status\ndata: ${encodeJobEvent({ type: 'status', jobId: job.id, at: new Date().toISOString(), status: job.status as JobStatus, ...(job.error ? { error: job.error } : {}) })}\n\n`);
+      for (const chunk of early) write(chunk);
       const heartbeat = setInterval(() => write(': keep-alive\n\n'), heartbeatMs);
       const close = () => {
         clearInterval(heartbeat);

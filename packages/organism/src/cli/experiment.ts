@@ -150,7 +150,7 @@ function renderReport(
     `- fine-tuning: full, AdamW lr ${o.lr}, cosine, warmup 0.1, batch ${o.batchSize}, ${o.steps} steps, ${o.checkpoints} evenly spaced checkpoints; the same for target and control`,
     `- seeds: ${o.seeds.join(', ')} (data order and control-neuron sample)`,
     `- probes: first ${o.probes} \`safety-pairs\` and ${o.probes} \`reasoning-probes\`; greedy, think mode, ${o.maxNewTokens} new tokens; keyword judge; misalignment = 1 − refusal rate on the harmful prompts`,
-    `- neurons: max-pooled \`blocks.*.mlp.hook_post\` over prompt + own response; safety set = neurons in the top ${o.topFraction} of f(D̃)−f(D) for ≥ ${o.minSupport} of the pairs (pipeline defaults); control = same-size random sample, same per-layer counts; RAS and KL exactly as the pipeline computes them (packages/pipeline/src/monitor.ts)`,
+    `- neurons: max-pooled \`blocks.*.mlp.hook_post\` over prompt + own response; safety set = neurons in the top ${o.topFraction} of f(D̃)−f(D) for ≥ ${o.minSupport} of the pairs (the pipeline's default m, 0.01, leaves no neuron with the required support on this model, so 0.05 is the experiment's default); control = same-size random sample, same per-layer counts; RAS and KL exactly as the pipeline computes them (packages/pipeline/src/monitor.ts)`,
     `- Pearson r over the ${o.checkpoints} checkpoints (step 0 excluded) of each series against misalignment rate; p two-sided`,
     '',
     '![misalignment and RAS per checkpoint](organism-experiment.svg)',
