@@ -58,9 +58,20 @@ export function respond(model: CausalLM, tok: TextTokenizer, fmt: ChatFormatter,
     const promptIds = prompts.slice(s, s + bs).map((p) => tok.encode(fmt.prompt(p), { addSpecialTokens: false }));
     const eos = opts.stopTokenIds ?? (tok.eosTokenId !== undefined ? [tok.eosTokenId] : undefined);
     const { tokens } = generate(model, promptIds, { maxNewTokens: opts.maxNewTokens, eosTokenId: eos });
-    tokens.forEach((t, i) => out.push({ ids: [...promptIds[i], ...t], promptLength: promptIds[i].length, response: tok.decode(t, { skipSpecialTokens: true }) }));
+    tokens.forEach((t, i) => out.push({ ids: [...promptIds[i], ...t], promptLength: promptIds[i].length, response: answerText(tok, t) }));
   }
   return out;
+}
+
+/**
+ * The answer a judge should read: the text after the chain of thought when the model thinks
+ * (`</think>` is a special token, so decoding with special tokens skipped would merge the thought
+ * into the answer), else the whole response. The activations still cover prompt + full response.
+ */
+export function answerText(tok: TextTokenizer, generated: number[]): string {
+  const thinkEnd = tok.tokenToId('</think>');
+  const at = thinkEnd === undefined ? -1 : generated.lastIndexOf(thinkEnd);
+  return tok.decode(at >= 0 ? generated.slice(at + 1) : generated, { skipSpecialTokens: true }).trim();
 }
 
 /** Left-pads sequences into one batch; mask is 1 on real tokens. */
