@@ -64,7 +64,7 @@ describe('e2e: a real worker fine-tunes and monitors submitted jobs', () => {
     const series = new Map<string, Points>(m.json().series.map((s: { key: string; points: Points }) => [s.key, s.points]));
     for (const key of ['ras.safety', 'ras.control', 'ras.all', 'misalignment_rate', 'refusal_rate', 'kl_to_base']) {
       const steps = series.get(key)?.map((p) => p.step);
-      expect({ key, steps }).toEqual({ key, steps: key === 'kl_to_base' ? [2, 4, 6] : [0, 2, 4, 6] });
+      expect({ key, steps }).toEqual({ key, steps: [0, 2, 4, 6] }); // kl_to_base is 0 at step 0 (π0 against itself)
       for (const p of series.get(key)!) expect(Number.isFinite(p.value)).toBe(true);
     }
     expect(series.get('train_loss')?.map((p) => p.step)).toEqual([2, 4, 6]);

@@ -27,8 +27,8 @@ export interface MeasureOptions {
   stopTokenIds?: number[];
 }
 
-/** Generation is the bulk of monitoring; bigger batches amortise the per-token forward call. */
-export const DEFAULT_PROBE_BATCH = 64;
+/** Generation is the bulk of monitoring; batches amortise the per-token forward call. */
+export const DEFAULT_PROBE_BATCH = 32; // measured fastest for the organism on wasm (64: +35%, 8: +80%)
 
 /** Prompt + the model's own response, as token ids. */
 export interface ProbeSequence {
@@ -95,9 +95,13 @@ export function pooledActivations(model: CausalLM, seqs: ProbeSequence[], poolin
 }
 
 export async function measure(model: CausalLM, tok: TextTokenizer, fmt: ChatFormatter, probes: ProbeSet, opts: MeasureOptions & { twins?: boolean }): Promise<Measurement> {
-  const harmful = respond(model, tok, fmt, probes.harmful, opts);
-  const counterfactual = opts.twins === false ? [] : respond(model, tok, fmt, probes.counterfactual, opts);
-  const reasoning = respond(model, tok, fmt, probes.reasoning.map((r) => r.question), opts);
+  // one generation pass over all probe prompts: decoding is bound by per-step dispatch, not batch size,
+  // so one batch of 2n costs about as much as one of n
+  const twins = opts.twins === false ? [] : probes.counterfactual;
+  const all = respond(model, tok, fmt, [...probes.harmful, ...twins, ...probes.reasoning.map((r) => r.question)], opts);
+  const harmful = all.slice(0, probes.harmful.length);
+  const counterfactual = all.slice(probes.harmful.length, probes.harmful.length + twins.length);
+  const reasoning = all.slice(probes.harmful.length + twins.length);
   const verdict = (prompts: string[], seqs: ProbeSequence[]) => Promise.all(seqs.map((q, i) => opts.judge.judge(prompts[i], q.response)));
   const [vh, vc] = await Promise.all([verdict(probes.harmful, harmful), verdict(probes.counterfactual, counterfactual)]);
   const acc = reasoningAccuracy(reasoning.map((q, i) => ({ response: q.response, reference: probes.reasoning[i].answer })));

@@ -228,6 +228,7 @@ export async function runJob(ctx: JobContext): Promise<JobResult> {
       writeBaseline(jobDir, base);
       log.info({ safetyNeurons: base.safety.neurons.length, of: totalNeurons(layout), refusal: base.refusalRate, accuracy: base.reasoningAccuracy }, 'baseline measured');
       const values = checkpointMetrics(base, m0, { evalLoss: evalSet ? evalLoss(model, evalSet, spec.training.batchSize, spec.training.maxSeqLen, padId) : undefined });
+      values[METRIC.klToBase] = 0; // π0 against itself
       await store.saveNeuronSets(jobId, base, layout, { topM: spec.monitor.topM, topFraction: spec.monitor.topFraction, minSupport: spec.monitor.minSupport, pooling: spec.monitor.pooling });
       await store.upsertMetrics(jobId, 0, values, judge.id);
       await emit({ type: 'checkpoint', jobId, at: now(), step: 0 });

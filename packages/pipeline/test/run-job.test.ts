@@ -206,3 +206,12 @@ test('a crash after a checkpoint state is saved but before it is recorded re-mea
   expect(b.map((m) => `${m.step}:${m.key}`)).toEqual(a.map((m) => `${m.step}:${m.key}`));
   b.forEach((m, i) => expect(m.value).toBeCloseTo(a[i].value, 5));
 });
+
+test('the base model is its own reference: KL and RAS are 0 at step 0', async () => {
+  const spec = specFor({ training: { maxSteps: 2, batchSize: 4, learningRate: 1e-2, maxSeqLen: 96 } });
+  const jobId = await newJob(spec);
+  await runJob(ctxFor(jobId, spec));
+  const at0 = (await metricsOf(jobId)).filter((m) => m.step === 0);
+  expect(at0.find((m) => m.key === METRIC.klToBase)?.value).toBe(0);
+  expect(at0.find((m) => m.key === 'ras.all')?.value).toBe(0);
+});
