@@ -9,7 +9,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { generateApiKey, type PrismaClient } from '@rimwatch/db';
+import type { PrismaClient } from '@rimwatch/db';
 import { createTestDatabase, type TestDatabase } from '@rimwatch/db/src/testing';
 import { writeTinyModel } from '@rimwatch/pipeline/src/testing/tiny-model';
 import { buildApp } from '@rimwatch/api';
@@ -131,17 +131,9 @@ export class OwnPostgres {
   }
 }
 
-export interface Team {
-  id: string;
-  auth: { authorization: string };
-}
-
-export async function createTeam(prisma: PrismaClient, name: string): Promise<Team> {
-  const team = await prisma.team.create({ data: { name } });
-  const { key, prefix, hash } = generateApiKey();
-  await prisma.apiKey.create({ data: { teamId: team.id, name: 'chaos', prefix, hash } });
-  return { id: team.id, auth: { authorization: `Bearer ${key}` } };
-}
+// the same team + key fixture as the e2e tests
+import { createTeam, type Team } from '../e2e/helpers';
+export { createTeam, type Team };
 
 export interface WorkerProcess {
   proc: ChildProcess;
