@@ -128,7 +128,7 @@ export function renderReportHtml(data: ReportData): string {
 <h2>Checkpoints</h2>${table}
 <h2>Neuron sets</h2><ul>${sets}</ul>
 <h2>Alerts</h2>${alerts}
-<script>const charts=${JSON.stringify(charts)};for(const c of charts){echarts.init(document.getElementById(c.id),null,{renderer:'svg'}).setOption(c.option)}</script>
+<script>const charts=${JSON.stringify(charts)};for(const c of charts){echarts.init(document.getElementById(c.id),null,{renderer:'svg'}).setOption(Object.assign({animation:false},c.option))}</script>
 </body></html>`;
 }
 
