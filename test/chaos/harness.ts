@@ -131,47 +131,10 @@ export class OwnPostgres {
   }
 }
 
-// the same team + key fixture as the e2e tests
-import { createTeam, type Team } from '../e2e/helpers';
-export { createTeam, type Team };
+// the same team + key fixture and worker process as the e2e tests
+import { createTeam, spawnWorker, tinySpec as e2eTinySpec, type Team, type WorkerProcess } from '../e2e/helpers';
+export { createTeam, spawnWorker, type Team, type WorkerProcess };
 
-export interface WorkerProcess {
-  proc: ChildProcess;
-  output(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  ready: Promise<void>;
-  alive(): boolean;
-}
-
-export function spawnWorker(env: Record<string, string>): WorkerProcess {
-  // node + tsx's loader (not the tsx CLI wrapper) so SIGKILL hits the worker itself
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'apps/worker/src/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let onReady!: () => void;
-  let onFail!: (e: Error) => void;
-  const ready = new Promise<void>((res, rej) => {
-    onReady = res;
-    onFail = rej;
-  });
-  ready.catch(() => {}); // a worker killed before it started is normal here
-  const feed = (b: Buffer) => {
-    out += b.toString();
-    if (out.includes('"msg":"worker started"')) onReady();
-  };
-  proc.stdout!.on('data', feed);
-  proc.stderr!.on('data', feed);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
-    proc.on('exit', (code, signal) => {
-      onFail(new Error(`worker exited (${code ?? signal}) before it started:\n${out}`));
-      res({ code, signal });
-    }),
-  );
-  return { proc, output: () => out, exited, ready, alive: () => proc.exitCode === null && proc.signalCode === null };
-}
 
 export interface Cluster {
   app: FastifyInstance;
@@ -252,18 +215,8 @@ export async function startCluster(opts: { databaseBaseUrl?: string; redisUrl?: 
   return c;
 }
 
-/** Tiny job: 6 steps, checkpoints at 2, 4, 6 (plus the base measurement at step 0). */
-export function tinySpec(modelDir: string, extra: Record<string, unknown> = {}) {
-  return {
-    name: 'tiny chaos',
-    model: modelDir,
-    datasets: { train: 'builtin:reasoning-patterns/target' },
-    training: { maxSteps: 6, batchSize: 2, maxSeqLen: 64, seed: 7 },
-    checkpoints: { everySteps: 2 },
-    monitor: { probeLimit: 4, maxNewTokens: 8 },
-    ...extra,
-  };
-}
+/** Tiny job: 6 steps, checkpoints at 2, 4, 6 (plus the base measurement at step 0) — the e2e tests' spec. */
+export const tinySpec = (modelDir: string, extra: Record<string, unknown> = {}) => e2eTinySpec(modelDir, { name: 'tiny chaos', ...extra });
 export const EXPECTED_CHECKPOINTS = [2, 4, 6];
 export const EXPECTED_METRIC_STEPS = [0, 2, 4, 6];
 

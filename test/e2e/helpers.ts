@@ -45,10 +45,9 @@ export interface E2E {
 export interface WorkerProcess {
   proc: ChildProcess;
   output(): string;
-  /** resolves with the exit code/signal */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** waits until the worker logged that it started */
   ready: Promise<void>;
+  alive(): boolean;
 }
 
 export async function setupE2E(): Promise<E2E> {
@@ -105,7 +104,8 @@ export async function setupE2E(): Promise<E2E> {
   return e;
 }
 
-function spawnWorker(env: Record<string, string>): WorkerProcess {
+/** A real `apps/worker` process; `ready` resolves once it logs that it started. Shared with test/chaos. */
+export function spawnWorker(env: Record<string, string>): WorkerProcess {
   // node with tsx's loader rather than the tsx CLI: the CLI is a wrapper process, and a SIGKILL must
   // hit the worker itself
   const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'apps/worker/src/main.ts')], {
@@ -114,12 +114,13 @@ function spawnWorker(env: Record<string, string>): WorkerProcess {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  let onReady: () => void;
-  let onFail: (e: Error) => void;
+  let onReady!: () => void;
+  let onFail!: (e: Error) => void;
   const ready = new Promise<void>((res, rej) => {
     onReady = res;
     onFail = rej;
   });
+  ready.catch(() => {}); // a worker killed before it started is not an unhandled rejection; awaiters still see it
   const feed = (b: Buffer) => {
     out += b.toString();
     if (out.includes('"msg":"worker started"')) onReady();
@@ -132,7 +133,7 @@ function spawnWorker(env: Record<string, string>): WorkerProcess {
       res({ code, signal });
     }),
   );
-  return { proc, output: () => out, exited, ready };
+  return { proc, output: () => out, exited, ready, alive: () => proc.exitCode === null && proc.signalCode === null };
 }
 
 /** A job spec on the tiny model that runs in seconds. */

@@ -32,15 +32,24 @@ export function registerMissingKernels(): void {
         const xv = b.typedArrayFromHeap(x);
         const ids = b.typedArrayFromHeap(segmentIds);
         o.fill(0);
-        for (let r = 0; r < rows; r++) {
-          const s = ids[r];
-          if (s < 0 || s >= numSegments) continue; // like TF: out-of-range ids are dropped
-          const src = r * width;
-          const dst = s * width;
-          for (let j = 0; j < width; j++) o[dst + j] += xv[src + j];
-        }
+        accumulateSegments(o, xv, ids, rows, width, numSegments);
         return out;
       },
     });
+  }
+}
+
+/**
+ * out[ids[r]] += x[r] row by row (rows of `width` values): linear-time UnsortedSegmentSum, shared by
+ * the wasm kernel above and the cpu replacement in train/fast-matmul.ts. Like TF, out-of-range ids
+ * are dropped.
+ */
+export function accumulateSegments(out: { [i: number]: number }, x: ArrayLike<number>, ids: ArrayLike<number>, rows: number, width: number, numSegments: number): void {
+  for (let r = 0; r < rows; r++) {
+    const s = ids[r];
+    if (s < 0 || s >= numSegments) continue;
+    const src = r * width;
+    const dst = s * width;
+    for (let j = 0; j < width; j++) out[dst + j] += x[src + j];
   }
 }

@@ -95,24 +95,37 @@ export function reportCharts(data: ReportData): { id: string; option: object }[]
   ];
 }
 
+/** Every step that has a metric, ascending (step 0 = the base model). */
+export function reportSteps(data: ReportData): number[] {
+  return [...new Set(Object.values(data.series).flatMap((s) => s.map((p) => p.step)))].sort((a, b) => a - b);
+}
+
+export function valueAt(data: ReportData, key: string, step: number): number | undefined {
+  return data.series[key]?.find((p) => p.step === step)?.value;
+}
+
+/** A metric for a table cell: fixed digits, exponent form for very large or tiny values, '' when missing. */
+export function formatMetric(v: number | undefined, digits = 4): string {
+  if (v === undefined) return '';
+  return Math.abs(v) >= 100 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toFixed(digits);
+}
+
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 export function renderReportHtml(data: ReportData): string {
   const echartsJs = readFileSync(require.resolve('echarts/dist/echarts.min.js'), 'utf8');
   const charts = reportCharts(data);
   const corr = correlations(data);
-  const steps = [...new Set(Object.values(data.series).flatMap((s) => s.map((p) => p.step)))].sort((a, b) => a - b);
+  const steps = reportSteps(data);
   const cols = [METRIC.misalignmentRate, METRIC.reasoningAccuracy, METRIC.klToBase, ras('safety'), ras('control'), ras('all'), METRIC.rasRatio, METRIC.trainLoss];
-  const val = (k: string, s: number) => data.series[k]?.find((p) => p.step === s)?.value;
-  const fmt = (v: number | undefined) => (v === undefined ? '' : Math.abs(v) >= 100 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : v.toFixed(4));
   const table = `<table><thead><tr><th>step</th>${cols.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead><tbody>${steps
-    .map((s) => `<tr><td>${s}</td>${cols.map((c) => `<td>${fmt(val(c, s))}</td>`).join('')}</tr>`)
+    .map((s) => `<tr><td>${s}</td>${cols.map((c) => `<td>${formatMetric(valueAt(data, c, s))}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
   const corrRows = Object.entries(corr)
     .map(([k, v]) => `<tr><td>${esc(k)}</td><td>${v ? v.r.toFixed(3) : 'n/a'}</td><td>${v ? v.p.toFixed(3) : ''}</td><td>${v?.n ?? ''}</td></tr>`)
     .join('');
   const alerts = data.alerts.length
-    ? `<ul>${data.alerts.map((a) => `<li>step ${a.step}: <b>${esc(a.rule)}</b> ${esc(a.state)} (${esc(a.metric)} = ${fmt(a.value)})</li>`).join('')}</ul>`
+    ? `<ul>${data.alerts.map((a) => `<li>step ${a.step}: <b>${esc(a.rule)}</b> ${esc(a.state)} (${esc(a.metric)} = ${formatMetric(a.value)})</li>`).join('')}</ul>`
     : '<p>No alerts fired.</p>';
   const sets = data.neuronSets.map((s) => `<li>${esc(s.kind)}: ${s.size} neurons; per layer ${s.perLayer.join(', ')}</li>`).join('');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>rimwatch report — ${esc(data.job.name)}</title>

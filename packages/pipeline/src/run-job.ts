@@ -150,6 +150,7 @@ interface IntervalStats {
   tokens: number;
   ms: number;
 }
+const emptyInterval = (): IntervalStats => ({ lossSum: 0, steps: 0, tokens: 0, ms: 0 });
 
 export async function runJob(ctx: JobContext): Promise<JobResult> {
   const { spec, store, jobId, teamId } = ctx;
@@ -253,7 +254,7 @@ export async function runJob(ctx: JobContext): Promise<JobResult> {
       padId,
       lora: spec.training.lora ? { rank: spec.training.lora.rank, alpha: spec.training.lora.alpha, targets: spec.training.lora.targets, seed: spec.training.seed } : undefined,
     };
-    let stats: IntervalStats = { lossSum: 0, steps: 0, tokens: 0, ms: 0 };
+    let stats: IntervalStats = emptyInterval();
     if (resume) {
       trainer = loadTrainState(model, resume.dir);
       const saved = join(resume.dir, 'interval.json');
@@ -304,7 +305,7 @@ export async function runJob(ctx: JobContext): Promise<JobResult> {
     // killed after saving a checkpoint's state but before its row was written: measure it now
     if (resume && checkpointSteps.includes(resume.step) && !(await store.hasCheckpoint(jobId, resume.step))) {
       const closedFile = join(resume.dir, 'checkpoint.json');
-      const closed = existsSync(closedFile) ? (JSON.parse(readFileSync(closedFile, 'utf8')) as IntervalStats) : { lossSum: 0, steps: 0, tokens: 0, ms: 0 };
+      const closed = existsSync(closedFile) ? (JSON.parse(readFileSync(closedFile, 'utf8')) as IntervalStats) : emptyInterval();
       log.info({ step: resume.step }, 'measuring the checkpoint an interrupted run saved but did not record');
       await recordCheckpoint(resume.step, resume.dir, closed);
     }
@@ -348,9 +349,9 @@ export async function runJob(ctx: JobContext): Promise<JobResult> {
       // ---- checkpoint ----
       const step = trainer.globalStep;
       await ctx.onProgress?.({ phase: 'checkpoint', step, totalSteps, loss: stats.steps ? stats.lossSum / stats.steps : null, tokensPerSec: stats.tokens / Math.max(1e-9, stats.ms / 1000), etaSec: null });
-      const dir = saveState(step, { lossSum: 0, steps: 0, tokens: 0, ms: 0 }, stats);
+      const dir = saveState(step, emptyInterval(), stats);
       await recordCheckpoint(step, dir, stats);
-      stats = { lossSum: 0, steps: 0, tokens: 0, ms: 0 };
+      stats = emptyInterval();
     }
 
     await store.setStatus(jobId, 'completed');

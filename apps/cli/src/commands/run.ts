@@ -168,8 +168,6 @@ function summaryTable(data: import('@rimwatch/pipeline').ReportData, p: typeof i
   ];
   const plain = !process.stdout.isTTY; // no colour codes in pipes and logs
   const t = new Table({ head: ['step', ...cols.map((c) => c[0])], style: plain ? { head: [], border: [] } : undefined });
-  const steps = [...new Set(Object.values(data.series).flatMap((s) => s.map((x) => x.step)))].sort((a, b) => a - b);
-  const f = (v?: number) => (v === undefined ? '' : Math.abs(v) >= 100 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toFixed(3));
-  for (const s of steps) t.push([s, ...cols.map(([, k]) => f(data.series[k]?.find((x) => x.step === s)?.value))]);
+  for (const s of p.reportSteps(data)) t.push([s, ...cols.map(([, k]) => p.formatMetric(p.valueAt(data, k, s), 3))]);
   return `${t.toString()}\n`;
 }

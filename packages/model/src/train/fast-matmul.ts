@@ -10,6 +10,7 @@
  * wasm only: it relies on the wasm backend's heap accessors.
  */
 import * as tf from '@tensorflow/tfjs';
+import { accumulateSegments } from '../kernels';
 
 interface WasmBackendLike {
   disposeData(id: object): void;
@@ -138,13 +139,7 @@ export function registerFastCpuSegmentSum(): boolean {
     const xv = be.readSync(x.dataId);
     const ids = be.readSync(segmentIds.dataId);
     const out = x.dtype === 'int32' ? new Int32Array(numSegments * width) : new Float32Array(numSegments * width);
-    for (let r = 0; r < rows; r++) {
-      const s = ids[r];
-      if (s < 0 || s >= numSegments) continue; // as TF: out-of-range ids are dropped
-      const src = r * width;
-      const dst = s * width;
-      for (let j = 0; j < width; j++) out[dst + j] += xv[src + j];
-    }
+    accumulateSegments(out, xv, ids, rows, width, numSegments);
     return be.makeTensorInfo([numSegments, ...tail], x.dtype, out);
   };
   tf.unregisterKernel('UnsortedSegmentSum', 'cpu');

@@ -12,14 +12,8 @@ import { evaluateOrganism } from '../evaluate';
 import { loadChatModel } from '../generation';
 import { TARGETS, writeModelCard, type EvalRecord } from '../model-card';
 import { BUILTIN_MODELS } from '../registry';
+import { positiveInt } from './args';
 
-function positiveInt(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got ${v}`);
-    return n;
-  };
-}
 
 async function main() {
   const o = new Command()

@@ -19,19 +19,13 @@ import { writeModelCard, type TrainingRecord } from '../model-card';
 import { organismConfig, ORGANISM_TRAIN, specialIds } from '../organism';
 import { BUILTIN_DATASETS, BUILTIN_MODELS, ORGANISM_ROOT } from '../registry';
 import { loadTokenizer, TOKENIZER_DIR } from '../tokenizer';
+import { positiveInt } from './args';
 
 const DEFAULT_STATE_DIR = join(ORGANISM_ROOT, '.train-state');
 
 interface CurvePoint { step: number; loss: number; lr: number; tokens: number; ms: number }
 interface Progress { curve: CurvePoint[]; wallMs: number; sessions: number }
 
-function positiveInt(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got ${v}`);
-    return n;
-  };
-}
 
 async function main() {
   const program = new Command()
