@@ -102,6 +102,10 @@ async function main() {
     console.log(`  latency ms: p50 ${q(0.5)}, p99 ${q(0.99)}, max ${lat.at(-1)?.toFixed(1)}`);
     console.log(`  SSE: ${sseEvents} events received, ${sseErrors} errors; checkpoints written during the run: ${checkpoints}`);
     console.log(`  Postgres connections (pg_stat_activity, this db): max ${Math.max(...conns)}, samples ${conns.join(',')}; bound ${poolBound}`);
+    if (counts.errors > 0 || sseErrors > 0) {
+      console.error('  FAIL: requests or SSE streams failed under load');
+      process.exitCode = 1;
+    }
     if (Math.max(...conns) > poolBound) {
       console.error('  FAIL: connection count above the pool bound');
       process.exitCode = 1;

@@ -44,7 +44,7 @@ export interface BuildAppOptions {
   /** JSON body limit in bytes (default 1 MiB; POST /v1/jobs has its own 256 KiB) */
   bodyLimit?: number;
   /** requests per key per window (default env RATE_LIMIT_MAX or 600 per minute); false turns it off */
-  rateLimit?: { max: number; timeWindow: number | string } | false;
+  rateLimit?: { max: number; timeWindow: number | string; store?: 'memory' | 'redis' } | false;
   /** SSE heartbeat interval (default 15 s) */
   sseHeartbeatMs?: number;
 }
@@ -71,6 +71,12 @@ function envInt(name: string, fallback: number): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
   return n;
+}
+
+function rateLimitStore(raw: string | undefined): 'memory' | 'redis' {
+  if (raw === undefined || raw === '' || raw === 'memory') return 'memory';
+  if (raw === 'redis') return 'redis';
+  throw new Error(`RATE_LIMIT_STORE must be "memory" or "redis", got ${JSON.stringify(raw)}`);
 }
 
 function loggerOptions(logger: BuildAppOptions['logger']): FastifyServerOptions['logger'] {
@@ -137,7 +143,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
 
   const dataDir = opts.dataDir ?? process.env.DATA_DIR ?? './.rimwatch/data';
   const maxUploadBytes = opts.maxUploadBytes ?? envInt('MAX_UPLOAD_BYTES', 100 * 1024 * 1024);
-  const limits = opts.rateLimit ?? { max: envInt('RATE_LIMIT_MAX', 600), timeWindow: '1 minute' };
+  const limits = opts.rateLimit ?? { max: envInt('RATE_LIMIT_MAX', 600), timeWindow: '1 minute', store: rateLimitStore(process.env.RATE_LIMIT_STORE) };
 
   await app.register(
     async (v1) => {
@@ -147,6 +153,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
           max: limits.max,
           timeWindow: limits.timeWindow,
           keyGenerator: (req) => bearerPrefix(req.headers.authorization) ?? `ip:${req.ip}`,
+          // redis: one budget shared by every api replica (one Redis round trip per request); a Redis
+          // outage lets requests through rather than failing them (readiness reports Redis anyway)
+          ...(limits.store === 'redis' ? { redis: app.redis, nameSpace: `${opts.queuePrefix ?? 'rimwatch'}:ratelimit:`, skipOnError: true } : {}),
           errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: ERROR_CODES.rateLimited, message: `rate limit of ${ctx.max} requests exceeded; retry in ${ctx.after}` }),
         });
       }

@@ -225,4 +225,18 @@ describe('rate limiting', () => {
       await app.close();
     }
   });
+
+  it('with the Redis store, replicas share one budget per key', async () => {
+    const opts = { databaseUrl: h.db.url, redisUrl: REDIS_URL, prisma: h.db.prisma, queuePrefix: h.queuePrefix, rateLimit: { max: 3, timeWindow: 60_000, store: 'redis' as const } };
+    const [one, two] = [await buildApp(opts), await buildApp(opts)];
+    try {
+      const codes: number[] = [];
+      for (const app of [one, two, one, two]) codes.push((await app.inject({ method: 'GET', url: '/v1/jobs', headers: h.a.auth })).statusCode);
+      expect(codes).toEqual([200, 200, 200, 429]);
+      expect((await two.inject({ method: 'GET', url: '/v1/jobs', headers: h.b.auth })).statusCode).toBe(200);
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  });
 });

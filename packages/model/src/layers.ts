@@ -167,10 +167,22 @@ export function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, bias: 
   const s = k.shape[2];
   const g = h / kvh;
   const qg = tf.mul(q, scale).reshape([b, kvh, g * t, hd]);
-  let scores = tf.matMul(qg, k, false, true).reshape([b, h, t, s]); // [B, H, T, S]
+  // One new token (cached decoding) on wasm: broadcast multiply + sum instead of B*K one-row matmuls.
+  // Why: wasm's batched matmul runs one XNNPACK call per batch entry (train/fast-matmul.ts); for a
+  // single query row that is ~B*K*2 tiny calls per layer per token, which dominated generation.
+  const rowwise = t === 1 && tf.getBackend() === 'wasm';
+  let scores = (
+    rowwise
+      ? tf.sum(tf.mul(qg.reshape([b, kvh, g, 1, hd]), k.reshape([b, kvh, 1, s, hd])), -1) // [B, K, G, S]
+      : tf.matMul(qg, k, false, true)
+  ).reshape([b, h, t, s]); // [B, H, T, S]
   if (bias) scores = tf.add(scores, bias);
   const probs = tf.softmax(scores) as tf.Tensor4D;
-  const ctx = tf.matMul(probs.reshape([b, kvh, g * t, s]), v).reshape([b, h, t, hd]); // [B, H, T, hd]
+  const ctx = (
+    rowwise
+      ? tf.sum(tf.mul(probs.reshape([b, kvh, g, s, 1]), v.reshape([b, kvh, 1, s, hd])), 3) // [B, K, G, hd]
+      : tf.matMul(probs.reshape([b, kvh, g * t, s]), v)
+  ).reshape([b, h, t, hd]); // [B, H, T, hd]
   const out = tf.transpose(ctx, [0, 2, 1, 3]).reshape([b, t, h * hd]) as tf.Tensor3D;
   return { out, probs };
 }

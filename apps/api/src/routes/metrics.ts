@@ -1,9 +1,9 @@
 /**
  * Checkpoints, metric history and the live event stream of one job.
  *
- * Metric reads carry a strong ETag computed from a cheap aggregate of the job's metric rows
- * (count, max(updatedAt), max(id)) plus the query, so a dashboard polling with If-None-Match gets a
- * 304 after one indexed aggregate — the rows themselves are only read when something changed.
+ * Metric reads carry a strong ETag computed from the job's metrics version (a counter a database
+ * trigger bumps on every metric write) plus the query, so a dashboard polling with If-None-Match gets
+ * a 304 after one primary-key lookup, however long the run — the rows are only read when something changed.
  */
 import { createHash } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
@@ -95,18 +95,14 @@ const metricsRoutes: FastifyPluginAsync<SseOptions> = async (app, opts) => {
       const { id } = req.params;
       const { sinceStep, pageToken, maxResults = 1000, maxPoints } = req.query;
       // One round trip for a dashboard poll: the API key row (auth) and, for the key's team, the
-      // version of the job's metrics (count, max(updatedAt), max(id)); no job row = not this team's.
+      // job's metrics version (a counter a trigger bumps on every metric write; see the
+      // 20261127190000_metrics_version migration); no job row = not this team's.
       const pending = req.pendingKey!;
-      const { rows: version } = await app.pg.query<KeyRow & { found: boolean; n: number | null; u: Date | null; mx: number | null }>({
+      const { rows: version } = await app.pg.query<KeyRow & { found: boolean; v: number | null }>({
         name: 'rimwatch-metrics-version',
-        text: `SELECT k.id, k."teamId", k.hash, k."revokedAt", v.n IS NOT NULL AS found, v.n, v.u, v.mx
+        text: `SELECT k.id, k."teamId", k.hash, k."revokedAt", j.id IS NOT NULL AS found, j."metricsVersion" AS v
                FROM "ApiKey" k
-               LEFT JOIN LATERAL (
-                 SELECT count(m.id)::int AS n, max(m."updatedAt") AS u, max(m.id) AS mx
-                 FROM "Job" j LEFT JOIN "Metric" m ON m."jobId" = j.id
-                 WHERE j.id = $2::uuid AND j."teamId" = k."teamId"
-                 GROUP BY j.id
-               ) v ON true
+               LEFT JOIN "Job" j ON j.id = $2::uuid AND j."teamId" = k."teamId"
                WHERE k.prefix = $1`,
         values: [pending.prefix, id],
       });
@@ -118,7 +114,7 @@ const metricsRoutes: FastifyPluginAsync<SseOptions> = async (app, opts) => {
       const cursor = pageToken ? decodeCursor(pageToken, 'query.pageToken', isMetricCursor) : undefined;
 
       const etag = `"${createHash('sha1')
-        .update(`${id}|${v.n}|${v.u?.getTime() ?? 0}|${v.mx ?? 0}|${keys?.join(',') ?? '*'}|${sinceStep ?? ''}|${pageToken ?? ''}|${maxResults}|${maxPoints ?? ''}`)
+        .update(`${id}|${v.v}|${keys?.join(',') ?? '*'}|${sinceStep ?? ''}|${pageToken ?? ''}|${maxResults}|${maxPoints ?? ''}`)
         .digest('base64url')}"`;
       reply.header('etag', etag).header('cache-control', 'private, no-cache');
       if (matches(req.headers['if-none-match'], etag)) {
