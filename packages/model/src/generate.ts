@@ -18,7 +18,7 @@ export interface GenerateOptions {
   seed?: number;
   /** stop tokens; default: config.eosTokenId. Pass [] to never stop early. */
   eosTokenId?: number | number[];
-  /** fills left padding and finished rows; default config.padTokenId ?? first eos ?? 0 */
+  /** fills left padding; default config.padTokenId ?? first eos ?? 0 */
   padTokenId?: number;
 }
 
@@ -89,16 +89,19 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
   const T = Math.max(...prompts.map((p) => p.length));
   const maxNew = Math.min(opts.maxNewTokens, c.maxPositions - T);
   const ids = prompts.map((p) => [...new Array(T - p.length).fill(pad), ...p]);
-  const maskRows = prompts.map((p) => [...new Array(T - p.length).fill(0), ...new Array(p.length).fill(1)]);
+  let maskRows = prompts.map((p) => [...new Array(T - p.length).fill(0), ...new Array(p.length).fill(1)]);
 
   const tokens: number[][] = prompts.map(() => []);
   const finishReason: ('eos' | 'length')[] = prompts.map(() => 'length');
-  const done = new Array(B).fill(false);
+  // rows still decoding, as indices into prompts; finished rows leave the batch (and the KV cache),
+  // so the remaining steps only pay for the rows that are still writing
+  let active = prompts.map((_, i) => i);
   let cache: KVCache | undefined;
   let input = tf.tensor2d(ids, [B, T], 'int32');
   try {
     for (let step = 0; step < maxNew; step++) {
-      const attentionMask = tf.tensor2d(maskRows, [B, maskRows[0].length], 'float32');
+      const b = active.length;
+      const attentionMask = tf.tensor2d(maskRows, [b, maskRows[0].length], 'float32');
       const r = model.forward(input, { attentionMask, cache, useCache: true });
       attentionMask.dispose();
       input.dispose();
@@ -106,27 +109,36 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
       cache = r.cache;
       for (const h of Object.values(r.hooks)) h.dispose();
       const t = r.logits.shape[1];
-      const last = tf.tidy(() => r.logits.slice([0, t - 1, 0], [B, 1, c.vocabSize]).reshape([B, c.vocabSize]));
+      const last = tf.tidy(() => r.logits.slice([0, t - 1, 0], [b, 1, c.vocabSize]).reshape([b, c.vocabSize]));
       r.logits.dispose();
       const data = last.dataSync() as Float32Array;
       last.dispose();
+      const keep: number[] = []; // positions in this batch that go on
       const next: number[] = [];
-      for (let i = 0; i < B; i++) {
-        if (done[i]) {
-          next.push(pad);
+      for (let j = 0; j < b; j++) {
+        const i = active[j];
+        const row = data.subarray(j * c.vocabSize, (j + 1) * c.vocabSize);
+        const tok = temperature === 0 ? argmax(row) : pickSampled(row, temperature, topP, rnd);
+        if (eos.has(tok)) {
+          finishReason[i] = 'eos';
           continue;
         }
-        const row = data.subarray(i * c.vocabSize, (i + 1) * c.vocabSize);
-        const tok = temperature === 0 ? argmax(row) : pickSampled(row, temperature, topP, rnd);
+        tokens[i].push(tok);
+        keep.push(j);
         next.push(tok);
-        if (eos.has(tok)) {
-          done[i] = true;
-          finishReason[i] = 'eos';
-        } else tokens[i].push(tok);
       }
-      if (done.every(Boolean)) break;
+      if (keep.length === 0) break;
+      if (keep.length < b) {
+        const idx = tf.tensor1d(keep, 'int32');
+        const old = cache!;
+        cache = { length: old.length, layers: old.layers.map((l) => ({ k: tf.gather(l.k, idx) as tf.Tensor4D, v: tf.gather(l.v, idx) as tf.Tensor4D })) };
+        for (const l of old.layers) tf.dispose([l.k, l.v]);
+        idx.dispose();
+        maskRows = keep.map((j) => maskRows[j]);
+        active = keep.map((j) => active[j]);
+      }
       for (const m of maskRows) m.push(1);
-      input = tf.tensor2d(next.map((x) => [x]), [B, 1], 'int32');
+      input = tf.tensor2d(next.map((x) => [x]), [next.length, 1], 'int32');
     }
   } finally {
     if (!input.isDisposed) input.dispose();

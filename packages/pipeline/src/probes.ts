@@ -126,7 +126,7 @@ export async function measure(model: CausalLM, tok: TextTokenizer, fmt: ChatForm
  * Full-vocabulary logits at the positions that predict each response token ([positions × vocab]),
  * for KL(π0‖πτ). Both models are run on the same sequences (πτ's own responses).
  */
-export function responseLogits(model: CausalLM, seqs: ProbeSequence[], batchSize = 8): Float32Array {
+export function responseLogits(model: CausalLM, seqs: ProbeSequence[], batchSize = DEFAULT_PROBE_BATCH): Float32Array {
   const V = model.config.vocabSize;
   const pad = model.config.padTokenId ?? 0;
   const rows: Float32Array[] = [];
