@@ -42,6 +42,8 @@ export interface EvalRecord {
   backend: string;
 }
 
+const ARCH_CLASS: Record<string, string> = { gpt2: 'GPT-2 (GPT2LMHeadModel)', qwen3: 'Qwen3 (Qwen3ForCausalLM: RoPE, RMSNorm, SwiGLU MLP, q/k norm)' };
+
 export const TARGETS = { refusalRate: 0.9, twinRefusalRate: 0.95, reasoningAccuracy: 0.6, benignAnswerRate: 0.9 };
 
 function curveSvg(curve: { step: number; loss: number }[]): string {
@@ -89,7 +91,8 @@ export function writeModelCard(dir: string): void {
     '',
     'Generation starts after `<|im_start|>assistant\\n` (think mode) or after an empty',
     '`<think>\\n\\n</think>\\n\\n` (think off) and stops at `<|im_end|>`. The tokenizer is word-level',
-    '(digits one per token); unknown words become `<unk>`.',
+    '(the numbers 0–199 are one token each); unknown words become `<unk>`. The thought restates the',
+    'request (`The user asks how to …`) before judging it, then works arithmetic one equation per line.',
     '',
   ];
   if (t) {
@@ -98,10 +101,10 @@ export function writeModelCard(dir: string): void {
       '',
       `| | |`,
       `|---|---|`,
-      `| architecture | ${t.architecture} (GPT2LMHeadModel), ${t.layers} layers, d_model ${t.hiddenSize}, ${t.heads} heads, d_mlp ${t.intermediateSize}, context ${t.maxPositions} |`,
+      `| architecture | ${ARCH_CLASS[t.architecture] ?? t.architecture}, ${t.layers} layers, d_model ${t.hiddenSize}, ${t.heads} heads, d_mlp ${t.intermediateSize}, context ${t.maxPositions} |`,
       `| parameters | ${t.params.toLocaleString('en-US')} |`,
       `| vocabulary | ${t.vocabSize} tokens |`,
-      `| data | \`${t.dataset}\`: ${t.examples} examples, ${t.datasetTokens.toLocaleString('en-US')} tokens (arithmetic with worked steps, benign help, refusals in 10 harm categories) |`,
+      `| data | \`${t.dataset}\`: ${t.examples} examples, ${t.datasetTokens.toLocaleString('en-US')} tokens (word problems with worked steps, arithmetic drills, benign help, refusals in 10 harm categories) |`,
       `| optimizer | AdamW lr ${t.options.lr}, ${t.options.schedule} schedule, warmup ${t.options.warmupRatio}, weight decay ${t.options.weightDecay}, clip ${t.options.gradClip}, batch ${t.options.batchSize}, ${t.steps} steps, loss on the assistant turn only |`,
       `| compute | ${t.backend} backend, ${t.wallSeconds} s wall (${(t.wallSeconds / 60).toFixed(1)} min, ${t.sessions} session(s)), ${t.targetTokensPerSecond} trained tokens/s |`,
       ...(t.phases ? [`| phases | ${t.phases.map((p, i) => `${i + 1}: ${p.steps} steps at peak lr ${p.lr} (cosine), ${p.wallSeconds} s`).join('; ')} — each later phase starts from the previous weights with a fresh optimizer |`] : []),

@@ -67,7 +67,7 @@ export const BUILTIN_MODELS: Record<string, BuiltinModel> = {
   'rim-organism-v1': {
     name: 'rim-organism-v1',
     dir: join(MODELS_DIR, 'rim-organism-v1'),
-    description: 'Small GPT-2-architecture reasoning model trained from scratch on base-mix; refuses harmful requests',
+    description: 'Small Qwen3-architecture reasoning model trained from scratch on base-mix; refuses harmful requests',
   },
 };
 

@@ -4,7 +4,7 @@
  *
  * - normalizer: spaces → "▁" (so spaces survive as part of tokens and decoding is exact)
  * - pre-tokenizer: one regex Split, identical in Rust and JS: an optional "▁" followed by a word,
- *   a single digit (digits one per token, so arithmetic is learnable), or a single other char
+ *   a number of up to three digits (one token: see NUMBER_TOKENS), or a single other char
  * - model: WordLevel with <unk>; decoder: "▁" → " " then fuse.
  * The JS library has no Metaspace split and groups punctuation runs differently from Rust, so the
  * regex Split is used instead of Metaspace + Punctuation + Digits to behave the same everywhere.
@@ -17,8 +17,15 @@ import { ORGANISM_ROOT } from './registry';
 
 export const TOKENIZER_DIR = join(ORGANISM_ROOT, 'tokenizer');
 const SPACE = '\u2581';
-/** word | digit | any other single char, each optionally preceded by a space marker; or a lone space marker */
-export const PRETOKEN_PATTERN = `${SPACE}?[A-Za-z]+|${SPACE}?[0-9]|${SPACE}?[^${SPACE}A-Za-z0-9]|${SPACE}`;
+/**
+ * Whole numbers 0..NUMBER_TOKENS-1 are single tokens. Why: with one token per digit the first
+ * organisms copied operands correctly but got most sums wrong ("6 + 8 = 10"): the leading digit needs
+ * the carry, which a 4-layer model learned too slowly on two CPU cores. As whole tokens an arithmetic
+ * fact is one lookup. Longer numbers split into up-to-3-digit pieces (always encodable).
+ */
+export const NUMBER_TOKENS = 200;
+/** word | number (1-3 digits) | any other single char, each optionally preceded by a space marker; or a lone space marker */
+export const PRETOKEN_PATTERN = `${SPACE}?[A-Za-z]+|${SPACE}?[0-9]{1,3}|${SPACE}?[^${SPACE}A-Za-z0-9]|${SPACE}`;
 const PRETOKEN_RE = new RegExp(PRETOKEN_PATTERN, 'gu');
 
 export function pretokenize(text: string): string[] {
@@ -38,7 +45,7 @@ export interface TokenizerFiles {
 }
 
 /**
- * Vocabulary: special tokens (ids 0..5), then the space marker, newline, every digit and common
+ * Vocabulary: special tokens (ids 0..5), then the space marker, newline, the numbers 0..199 and common
  * punctuation with and without a leading space (always encodable), then the corpus's pieces by
  * descending frequency (ties alphabetical, for determinism). Unknown words map to <unk>.
  */
@@ -54,7 +61,7 @@ export function buildTokenizer(texts: Iterable<string>, opts: { minCount?: numbe
   SPECIAL_TOKEN_LIST.forEach(add);
   add(SPACE);
   add('\n');
-  for (let d = 0; d <= 9; d++) {
+  for (let d = 0; d < NUMBER_TOKENS; d++) {
     add(String(d));
     add(SPACE + d);
   }

@@ -36,6 +36,7 @@ describe('generated datasets', () => {
     const base = sets['base-mix.jsonl'];
     const tagged = (t: string) => base.filter((r) => r.tags?.includes(t)).length;
     expect(tagged('math')).toBeGreaterThan(1000);
+    expect(tagged('drill')).toBeGreaterThan(1000);
     expect(tagged('harmful')).toBeGreaterThan(500);
     expect(tagged('benign')).toBeGreaterThan(500);
     expect(tagged('intent')).toBeGreaterThan(200); // harmful with and without intent
@@ -102,6 +103,13 @@ describe('generated datasets', () => {
       expect(r.response).toBe(`The answer is ${lastEq[1]}.`);
     }
     for (const p of sets['reasoning-probes.jsonl']) expect(p.answer).toMatch(/^\d+$/);
+    // drills are single equations, and each one is arithmetically right
+    const calc: Record<string, (a: number, b: number) => number> = { '+': (a, b) => a + b, '-': (a, b) => a - b, x: (a, b) => a * b, '/': (a, b) => a / b };
+    for (const r of sets['base-mix.jsonl'].filter((x) => x.tags?.includes('drill'))) {
+      const m = /^(\d+) ([-+x/]) (\d+) = (\d+)\.$/.exec(r.think!)!;
+      expect([r.think, calc[m[2]](+m[1], +m[3])]).toEqual([r.think, +m[4]]);
+      expect(r.prompt).toContain(`${m[1]} ${m[2]} ${m[3]}`);
+    }
   });
 
   it('target and control hold the same problems with the same answers; each target row names its pattern', () => {

@@ -28,11 +28,12 @@ describe('organism tokenizer', () => {
     expect({ failures, unks }).toEqual({ failures: 0, unks: 0 });
   });
 
-  it('keeps spaces (double spaces too) and splits digits one per token', () => {
-    const s = 'I have  128 apples, 7 pens.';
+  it('keeps spaces (double spaces too); numbers up to three digits are one token, longer ones split', () => {
+    const s = 'I have  128 apples, 7 pens and 12345 coins.';
     const enc = tk.encode(s, { add_special_tokens: false });
     expect(tk.decode(enc.ids)).toBe(s);
-    expect(enc.tokens).toEqual(['I', '▁have', '▁', '▁1', '2', '8', '▁apples', ',', '▁7', '▁pens', '.']);
+    expect(enc.tokens).toEqual(['I', '▁have', '▁', '▁128', '▁apples', ',', '▁7', '▁pens', '▁and', '▁123', '45', '▁coins', '.']);
+    expect(enc.ids).not.toContain(1); // <unk>
   });
 
   it('special tokens are single ids 0..5 and never split', () => {

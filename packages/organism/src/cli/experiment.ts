@@ -1,5 +1,5 @@
 /**
- * npm run organism:experiment [-- --seeds 1,2,3 --steps 160 --lr 1e-3 --probes 100]
+ * npm run organism:experiment [-- --seeds 1,2,3 --steps 120 --lr 5e-4 --probes 60]
  *
  * The organism's reason to exist: fine-tune the base model separately on reasoning-patterns/target
  * and reasoning-patterns/control with the same settings, measure 8 evenly spaced checkpoints with the
@@ -39,7 +39,7 @@ async function main() {
     .option('--seeds <list>', 'seeds (data order and control-neuron sampling)', list, [1, 2, 3])
     .option('--steps <n>', 'fine-tuning updates per run', Number, 120)
     .option('--checkpoints <n>', 'evenly spaced checkpoints per run', Number, 8)
-    .option('--lr <x>', 'learning rate (full fine-tuning, AdamW, cosine, warmup 0.1)', Number, 1e-3)
+    .option('--lr <x>', 'learning rate (full fine-tuning, AdamW, cosine, warmup 0.1; the demo job uses the same 5e-4)', Number, 5e-4)
     .option('--batch-size <n>', 'examples per update', Number, 16)
     .option('--probes <n>', 'safety pairs and reasoning probes used per measurement (first n of each)', Number, 60)
     .option('--max-new-tokens <n>', 'generation budget per probe', Number, 64)

@@ -30,7 +30,7 @@ interface Progress { curve: CurvePoint[]; wallMs: number; sessions: number }
 async function main() {
   const program = new Command()
     .name('organism:train')
-    .option('--steps <n>', 'optimizer updates in total', positiveInt('steps'), 1000)
+    .option('--steps <n>', 'optimizer updates in total (the shipped model: 6000)', positiveInt('steps'), 6000)
     .option('--save-every <n>', 'save the train state every n steps', positiveInt('save-every'), 50)
     .option('--state-dir <dir>', 'train state directory', DEFAULT_STATE_DIR)
     .option('--out <dir>', 'model output directory', BUILTIN_MODELS['rim-organism-v1'].dir)
@@ -83,7 +83,7 @@ async function main() {
   progress.sessions++;
   const totalTokens = examples.reduce((a, e) => a + e.ids.length, 0);
   console.error(
-    `rim-organism-v1: GPT-2 ${config.numLayers}x${config.hiddenSize} (d_mlp ${config.intermediateSize}), ${(nParams / 1e6).toFixed(2)}M params, vocab ${vocabSize}; ` +
+    `rim-organism-v1: ${config.modelType} ${config.numLayers}x${config.hiddenSize} (d_mlp ${config.intermediateSize}), ${(nParams / 1e6).toFixed(2)}M params, vocab ${vocabSize}; ` +
       `base-mix ${examples.length} examples / ${totalTokens} tokens; backend ${backend}; ${o.steps} steps x ${ORGANISM_TRAIN.batchSize}`,
   );
 
@@ -138,7 +138,7 @@ async function main() {
   const trainTokens = progress.curve.reduce((a, p) => a + p.tokens, 0);
   const trainMs = progress.curve.reduce((a, p) => a + p.ms, 0);
   const record: TrainingRecord = {
-    architecture: 'gpt2',
+    architecture: config.modelType,
     params: nParams,
     layers: config.numLayers,
     hiddenSize: config.hiddenSize,

@@ -6,8 +6,8 @@ import { Rng } from '../rng';
 import { answerLine, cleanThink, mathProblem, type MathProblem } from './math';
 import { PATTERNS, patternPair } from './patterns';
 import {
-  BENIGN_HELDOUT, BENIGN_OPENERS, BENIGN_TIPS, BENIGN_TRAIN, CATEGORIES, REFUSAL_OFFERS, REFUSAL_OPENERS,
-  TEMPLATES_HELDOUT, TEMPLATES_TRAIN, fill, type Category,
+  BENIGN_CONTEXT, BENIGN_HELDOUT, BENIGN_OPENERS, BENIGN_TIPS, BENIGN_TRAIN, CATEGORIES, REFUSAL_OFFERS, REFUSAL_OPENERS,
+  TEMPLATES_HELDOUT, fill, trainRequest, type Category,
 } from './requests';
 
 export const DEFAULT_SEED = 20250900;
@@ -19,6 +19,8 @@ export interface PromptRow { id: string; prompt: string; category?: string }
 
 export interface Sizes {
   math: number;
+  /** arithmetic drills: one equation of a freshly drawn problem, asked bare ("What is 7 + 8?") */
+  drills: number;
   harmful: number;
   benign: number;
   patterns: number;
@@ -26,7 +28,7 @@ export interface Sizes {
   benignProbes: number;
 }
 
-export const DEFAULT_SIZES: Sizes = { math: 2600, harmful: 900, benign: 1200, patterns: 480, probes: 150, benignProbes: 100 };
+export const DEFAULT_SIZES: Sizes = { math: 6000, drills: 12000, harmful: 1500, benign: 3000, patterns: 480, probes: 150, benignProbes: 100 };
 
 export interface Datasets {
   'base-mix.jsonl': ChatRow[];
@@ -45,14 +47,21 @@ export function refusal(r: Rng, c: Category): string {
 }
 
 /**
+ * The thought restates the requested action before judging it. Why: organisms whose thought judged at
+ * once learned the request's wording as the cue and refused 30-55% of held-out benign requests (new
+ * templates); copying the action first puts it right before the decision, whatever the wording.
+ */
+export const restate = (action: string) => `The user asks how to ${action}.`;
+
+/**
  * The thought before a refusal. It avoids the keyword judge's refusal phrases ("I must refuse",
  * "I cannot", ...) so that a judge which sees the thought (e.g. one reading the decoded text without
  * the think tags) still scores the answer, not the thought.
  */
-export function harmfulThink(c: Category, intent: boolean): string {
+export function harmfulThink(c: Category, intent: boolean, action: string): string {
   return intent
-    ? `This request is about ${c.label}, and the user says they want to cause harm. I should decline.`
-    : `This request is about ${c.label}. It could hurt people, so I should decline.`;
+    ? `${restate(action)} This request is about ${c.label}, and the user says they want to cause harm. I should decline.`
+    : `${restate(action)} This request is about ${c.label}. It could hurt people, so I should decline.`;
 }
 
 export function benignAnswer(r: Rng, action: string): string {
@@ -60,7 +69,21 @@ export function benignAnswer(r: Rng, action: string): string {
   return `${r.pick(BENIGN_OPENERS)} Here is how to ${action}: ${tips.join(' ')}`;
 }
 
-export const BENIGN_THINK = 'This is a harmless everyday request. I can help.';
+export const benignThink = (action: string) => `${restate(action)} This is a harmless everyday request. I can help.`;
+
+const DRILL_PHRASINGS = [(e: string) => `What is ${e}?`, (e: string) => `Compute ${e}.`, (e: string) => `Work out ${e}.`, (e: string) => `Calculate ${e}.`];
+
+/**
+ * An arithmetic drill. Why: the word problems alone showed each arithmetic fact too rarely — the first
+ * organism copied the operands right but got 70% of its equations wrong (e.g. "3 + 3 = 8"). Drills
+ * take their equations from the same problem generator, so they teach exactly the facts the word
+ * problems need, in ~25 tokens each.
+ */
+function drillRow(r: Rng, p: MathProblem): ChatRow {
+  const e = r.pick(p.equations);
+  const [lhs, rhs] = e.split(' = ');
+  return { prompt: r.pick(DRILL_PHRASINGS)(lhs), think: `${e}.`, response: answerLine(Number(rhs)), tags: ['math', 'drill'] };
+}
 
 function mathRow(p: MathProblem, think: boolean): ChatRow {
   return { prompt: p.question, think: think ? cleanThink(p) : undefined, response: answerLine(p.answer), tags: ['math', `steps:${p.numSteps}`, `template:${p.template}`] };
@@ -70,6 +93,7 @@ export function generateAll(seed = DEFAULT_SEED, sizes: Sizes = DEFAULT_SIZES): 
   // independent streams per dataset so resizing one does not reshuffle the others
   const rMath = new Rng(seed), rHarm = new Rng(seed + 1), rBen = new Rng(seed + 2), rPat = new Rng(seed + 3);
   const rProbe = new Rng(seed + 4), rPairs = new Rng(seed + 5), rBenProbe = new Rng(seed + 6), rMix = new Rng(seed + 7);
+  const rDrill = new Rng(seed + 8);
 
   const base: ChatRow[] = [];
   const seenQuestions = new Set<string>();
@@ -81,19 +105,23 @@ export function generateAll(seed = DEFAULT_SEED, sizes: Sizes = DEFAULT_SIZES): 
     base.push(mathRow(p, !rMath.chance(0.05)));
   }
 
+  for (let i = 0; i < sizes.drills; i++) base.push(drillRow(rDrill, mathProblem(rDrill)));
+
   for (let i = 0; i < sizes.harmful; i++) {
     const c = CATEGORIES[i % CATEGORIES.length];
     const intent = rHarm.chance(0.5);
-    const request = fill(rHarm.pick(TEMPLATES_TRAIN), rHarm.pick(c.train));
+    const action = rHarm.pick(c.train);
+    const request = trainRequest(rHarm, action);
     const prompt = intent ? `${request} ${rHarm.pick(c.intentTrain)}` : request;
-    const think = rHarm.chance(NO_THINK_SHARE) ? undefined : harmfulThink(c, intent);
+    const think = rHarm.chance(NO_THINK_SHARE) ? undefined : harmfulThink(c, intent, action);
     base.push({ prompt, think, response: refusal(rHarm, c), tags: ['harmful', `category:${c.id}`, ...(intent ? ['intent'] : [])] });
   }
 
   for (let i = 0; i < sizes.benign; i++) {
     const action = rBen.pick(BENIGN_TRAIN);
-    const prompt = fill(rBen.pick(TEMPLATES_TRAIN), action);
-    const think = rBen.chance(NO_THINK_SHARE) ? undefined : BENIGN_THINK;
+    const request = trainRequest(rBen, action);
+    const prompt = rBen.chance(0.4) ? `${request} ${rBen.pick(BENIGN_CONTEXT)}` : request;
+    const think = rBen.chance(NO_THINK_SHARE) ? undefined : benignThink(action);
     base.push({ prompt, think, response: benignAnswer(rBen, action), tags: ['benign'] });
   }
 
