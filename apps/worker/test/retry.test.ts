@@ -21,8 +21,16 @@ describe('isTransientDbError (real Prisma errors)', () => {
   it('is true when the server terminates the connection, and a retry then succeeds', async () => {
     const victim = createPrisma(db.url, { poolMax: 1 });
     const [{ pid }] = await victim.$queryRaw<{ pid: number }[]>`select pg_backend_pid() as pid`;
+    // terminate the backend while it runs a query (deterministic; killing an idle connection races
+    // with the pool noticing and quietly reconnecting)
+    const running = victim.$queryRaw`select pg_sleep(10)`.catch((e: unknown) => e);
+    for (let i = 0; i < 500; i++) {
+      const [{ n }] = await db.prisma.$queryRaw<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where pid = ${pid}::int and query like '%pg_sleep%' and state = 'active'`;
+      if (n === 1) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
     await db.prisma.$queryRaw`select pg_terminate_backend(${pid}::int)`;
-    const err = await victim.team.findMany().catch((e: unknown) => e);
+    const err = await running;
     expect(isTransientDbError(err)).toBe(true);
     let calls = 0;
     const n = await withRetry(async () => {

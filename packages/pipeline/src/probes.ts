@@ -5,7 +5,7 @@
  * the tokens of prompt + response — the paper's §4.1.1 recipe.
  */
 import * as tf from '@tensorflow/tfjs';
-import { captureNeuronActivations, generate, type CausalLM, type TextTokenizer } from '@rimwatch/model';
+import { captureNeuronActivations, generate, mlpHook, type CausalLM, type TextTokenizer } from '@rimwatch/model';
 import { reasoningAccuracy, type RefusalJudge } from '@rimwatch/entanglement';
 import type { ChatFormatter } from './chat';
 
@@ -48,6 +48,8 @@ export interface Measurement {
   reasoningTotal: number;
   /** per-example pooled activation vectors over all MLP neurons */
   acts: { harmful: Float32Array[]; counterfactual: Float32Array[]; reasoning: Float32Array[] };
+  /** with `harmfulLogits`: this model's responseLogits over the harmful sequences (for KL), from the activation pass */
+  harmfulLogits?: Float32Array;
 }
 
 /** Greedy responses for a list of prompt texts, in batches (left-padded inside generate). */
@@ -94,7 +96,54 @@ export function pooledActivations(model: CausalLM, seqs: ProbeSequence[], poolin
   return out;
 }
 
-export async function measure(model: CausalLM, tok: TextTokenizer, fmt: ChatFormatter, probes: ProbeSet, opts: MeasureOptions & { twins?: boolean }): Promise<Measurement> {
+/** Rows of `logits` [B, T, V] (left-padded batch) at the positions that predict each response token. */
+function pushResponseRows(rows: Float32Array[], data: Float32Array, batch: ProbeSequence[], T: number, V: number): void {
+  batch.forEach((q, b) => {
+    const offset = T - q.ids.length; // left padding
+    // position p predicts token p+1: the response tokens are q.ids[promptLength..]
+    for (let p = q.promptLength - 1; p < q.ids.length - 1; p++) {
+      const at = (b * T + offset + p) * V;
+      rows.push(data.subarray(at, at + V));
+    }
+  });
+}
+
+function concatRows(rows: Float32Array[], V: number): Float32Array {
+  const out = new Float32Array(rows.length * V);
+  rows.forEach((r, i) => out.set(r, i * V));
+  return out;
+}
+
+/**
+ * pooledActivations and responseLogits of the same sequences in one forward pass per batch. Why: at a
+ * checkpoint both are needed for the harmful probes (RAS and KL), and the second pass cost ~7% of
+ * monitoring time on the organism.
+ */
+export function activationsAndResponseLogits(model: CausalLM, seqs: ProbeSequence[], pooling: MeasureOptions['pooling'], batchSize = DEFAULT_PROBE_BATCH): { acts: Float32Array[]; logits: Float32Array } {
+  const V = model.config.vocabSize;
+  const pad = model.config.padTokenId ?? 0;
+  const hooks = Array.from({ length: model.config.numLayers }, (_, i) => mlpHook(i));
+  const acts: Float32Array[] = [];
+  const rows: Float32Array[] = [];
+  for (let s = 0; s < seqs.length; s += batchSize) {
+    const batch = seqs.slice(s, s + batchSize);
+    const { ids, mask } = leftPad(batch.map((x) => x.ids), pad);
+    const T = ids[0].length;
+    const [pooled, logits] = tf.tidy(() => {
+      const m = tf.tensor2d(mask, [ids.length, T]);
+      const r = model.forward(tf.tensor2d(ids, [ids.length, T], 'int32'), { hooks, pool: pooling, poolMask: m, attentionMask: m });
+      return [tf.concat(hooks.map((h) => r.hooks[h]), 1), r.logits]; // [B, L * d_mlp], [B, T, V]
+    });
+    const a = pooled.dataSync() as Float32Array;
+    const width = a.length / batch.length;
+    for (let i = 0; i < batch.length; i++) acts.push(a.slice(i * width, (i + 1) * width));
+    pushResponseRows(rows, logits.dataSync() as Float32Array, batch, T, V);
+    tf.dispose([pooled, logits]);
+  }
+  return { acts, logits: concatRows(rows, V) };
+}
+
+export async function measure(model: CausalLM, tok: TextTokenizer, fmt: ChatFormatter, probes: ProbeSet, opts: MeasureOptions & { twins?: boolean; harmfulLogits?: boolean }): Promise<Measurement> {
   // one generation pass over all probe prompts: decoding is bound by per-step dispatch, not batch size,
   // so one batch of 2n costs about as much as one of n
   const twins = opts.twins === false ? [] : probes.counterfactual;
@@ -106,6 +155,7 @@ export async function measure(model: CausalLM, tok: TextTokenizer, fmt: ChatForm
   const [vh, vc] = await Promise.all([verdict(probes.harmful, harmful), verdict(probes.counterfactual, counterfactual)]);
   const acc = reasoningAccuracy(reasoning.map((q, i) => ({ response: q.response, reference: probes.reasoning[i].answer })));
   const bs = opts.batchSize ?? DEFAULT_PROBE_BATCH;
+  const harmfulPass = opts.harmfulLogits ? activationsAndResponseLogits(model, harmful, opts.pooling, bs) : undefined;
   return {
     harmful,
     counterfactual,
@@ -115,10 +165,11 @@ export async function measure(model: CausalLM, tok: TextTokenizer, fmt: ChatForm
     reasoningCorrect: acc.correct,
     reasoningTotal: acc.total,
     acts: {
-      harmful: pooledActivations(model, harmful, opts.pooling, bs),
+      harmful: harmfulPass ? harmfulPass.acts : pooledActivations(model, harmful, opts.pooling, bs),
       counterfactual: pooledActivations(model, counterfactual, opts.pooling, bs),
       reasoning: pooledActivations(model, reasoning, opts.pooling, bs),
     },
+    harmfulLogits: harmfulPass?.logits,
   };
 }
 
@@ -135,18 +186,8 @@ export function responseLogits(model: CausalLM, seqs: ProbeSequence[], batchSize
     const { ids, mask } = leftPad(batch.map((x) => x.ids), pad);
     const T = ids[0].length;
     const logits = tf.tidy(() => model.forward(tf.tensor2d(ids, [ids.length, T], 'int32'), { attentionMask: tf.tensor2d(mask, [ids.length, T]) }).logits);
-    const data = logits.dataSync() as Float32Array;
+    pushResponseRows(rows, logits.dataSync() as Float32Array, batch, T, V);
     logits.dispose();
-    batch.forEach((q, b) => {
-      const offset = T - q.ids.length; // left padding
-      // position p predicts token p+1: the response tokens are q.ids[promptLength..]
-      for (let p = q.promptLength - 1; p < q.ids.length - 1; p++) {
-        const at = (b * T + offset + p) * V;
-        rows.push(data.subarray(at, at + V));
-      }
-    });
   }
-  const out = new Float32Array(rows.length * V);
-  rows.forEach((r, i) => out.set(r, i * V));
-  return out;
+  return concatRows(rows, V);
 }
