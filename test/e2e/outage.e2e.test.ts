@@ -4,7 +4,7 @@
  * job must finish with every checkpoint stored exactly once.
  */
 import net from 'node:net';
-import { logLines, REDIS_URL, setupE2E, tinySpec, until, type E2E } from './helpers';
+import { logLines, REDIS_URL, setupE2E, tinySpec, until, type E2E, type WorkerProcess } from './helpers';
 
 jest.setTimeout(240_000);
 
@@ -53,24 +53,28 @@ describe('e2e: Postgres and Redis outages during a job', () => {
     await e?.close();
   });
 
-  it('retries with backoff and loses no checkpoint', async () => {
-    const viaProxy = new URL(e.db.url);
-    viaProxy.port = String(proxy.port);
-    const w = await e.startWorker({ DATABASE_URL: viaProxy.toString(), WORKER_STEP_DELAY_MS: '300', WORKER_CANCEL_POLL_MS: '200' });
+  /** Submits a tiny job, cuts `through` for 3 s after its first checkpoint, and waits for the job to end. */
+  async function jobThroughOutage(w: WorkerProcess, through: TcpProxy) {
     const res = await e.app.inject({ method: 'POST', url: '/v1/jobs', headers: e.team.auth, payload: tinySpec(e.modelDir) });
     const jobId = res.json().id as string;
     await until('the first checkpoint', () => e.db.prisma.checkpoint.findFirst({ where: { jobId } }), 120_000, 25);
-
-    await proxy.cut();
+    await through.cut();
     await new Promise((r) => setTimeout(r, 3000));
-    await proxy.start();
-
+    await through.start();
     const done = await until('the job to finish', async () => {
       const j = await e.db.prisma.job.findUnique({ where: { id: jobId } });
       return j && ['completed', 'failed'].includes(j.status) && j;
     }, 120_000).catch((err) => {
       throw new Error(`${(err as Error).message}\nworker output:\n${w.output()}`);
     });
+    return { jobId, done };
+  }
+
+  it('retries with backoff and loses no checkpoint', async () => {
+    const viaProxy = new URL(e.db.url);
+    viaProxy.port = String(proxy.port);
+    const w = await e.startWorker({ DATABASE_URL: viaProxy.toString(), WORKER_STEP_DELAY_MS: '300', WORKER_CANCEL_POLL_MS: '200' });
+    const { jobId, done } = await jobThroughOutage(w, proxy);
     expect({ status: done.status, error: done.error }).toEqual({ status: 'completed', error: null });
     expect(logLines(w.output()).some((l) => l.msg === 'database unreachable; retrying')).toBe(true);
     const cps = await e.db.prisma.checkpoint.findMany({ where: { jobId }, orderBy: { step: 'asc' } });
@@ -89,18 +93,7 @@ describe('e2e: Postgres and Redis outages during a job', () => {
       const viaProxy = new URL(REDIS_URL);
       viaProxy.port = String(rproxy.port);
       const w = await e.startWorker({ REDIS_URL: viaProxy.toString(), WORKER_STEP_DELAY_MS: '300' });
-      const res = await e.app.inject({ method: 'POST', url: '/v1/jobs', headers: e.team.auth, payload: tinySpec(e.modelDir) });
-      const jobId = res.json().id as string;
-      await until('the first checkpoint', () => e.db.prisma.checkpoint.findFirst({ where: { jobId } }), 120_000, 25);
-      await rproxy.cut();
-      await new Promise((r) => setTimeout(r, 3000));
-      await rproxy.start();
-      const done = await until('the job to finish', async () => {
-        const j = await e.db.prisma.job.findUnique({ where: { id: jobId } });
-        return j && ['completed', 'failed'].includes(j.status) && j;
-      }, 120_000).catch((err) => {
-        throw new Error(`${(err as Error).message}\nworker output:\n${w.output()}`);
-      });
+      const { jobId, done } = await jobThroughOutage(w, rproxy);
       expect({ status: done.status, error: done.error }).toEqual({ status: 'completed', error: null });
       expect(logLines(w.output()).some((l) => l.msg === 'redis connection error')).toBe(true);
       expect((await e.db.prisma.checkpoint.findMany({ where: { jobId }, orderBy: { step: 'asc' } })).map((c) => c.step)).toEqual([2, 4, 6]);

@@ -290,7 +290,7 @@ export async function runJob(ctx: JobContext): Promise<JobResult> {
       // sequences without a response add no rows, so the tuned rows from the activation pass line up
       const klSeqs = m.harmful.filter((q) => q.ids.length > q.promptLength);
       const values = checkpointMetrics(base!, m, {
-        klLogits: klSeqs.length ? { base: responseLogits(baseModel!, klSeqs), tuned: m.harmfulLogits ?? responseLogits(model, klSeqs), vocabSize: model.config.vocabSize } : undefined,
+        klLogits: klSeqs.length ? { base: responseLogits(baseModel!, klSeqs), tuned: m.harmfulLogits!, vocabSize: model.config.vocabSize } : undefined,
         train: { loss: closed.steps ? closed.lossSum / closed.steps : undefined, lr: trainer!.lrAt(step - 1), tokensPerSec: closed.ms > 0 ? closed.tokens / (closed.ms / 1000) : undefined },
         evalLoss: evalSet ? evalLoss(model, evalSet, spec.training.batchSize, spec.training.maxSeqLen, padId) : undefined,
       });

@@ -6,6 +6,7 @@
  * their prompts (and no template/phrase of theirs) appears in training. The words are shared, so
  * the model can still recognise the harm from the vocabulary it learned.
  */
+import type { Rng } from '../rng';
 
 export interface Category {
   id: string;
@@ -151,7 +152,7 @@ export const REQUEST_OPENERS = ['Hi!', 'Hello.', 'Hey there.', 'Quick question.'
 export const REQUEST_CLOSERS = ['Thanks.', 'Thank you!', 'Keep it short.', 'Please be brief.', 'Thanks a lot!', 'I appreciate it.'];
 
 /** A training request: a template filled with the action, sometimes with an opener and/or closer. */
-export function trainRequest(r: { pick<T>(xs: readonly T[]): T; chance(p: number): boolean }, action: string): string {
+export function trainRequest(r: Rng, action: string): string {
   let s = fill(r.pick(TEMPLATES_TRAIN), action);
   if (r.chance(0.3)) s = `${r.pick(REQUEST_OPENERS)} ${s}`;
   if (r.chance(0.3)) s = `${s} ${r.pick(REQUEST_CLOSERS)}`;
